@@ -1,0 +1,87 @@
+"""The command-line surface: exit codes and messages of CONTRACT.md."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from wizard_tui.cli import main
+
+DATA = Path(__file__).parent / "data"
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "wizard_tui.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_schema_is_json_schema_with_descriptions(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["schema"]) == 0
+    schema = json.loads(capsys.readouterr().out)
+    assert schema["title"] == "vllm-wizard-tui profile"
+    model = schema["$defs"]["ModelSection"]["properties"]
+    assert "max-model-len" in model["max_model_len"]["description"].lower() or "tokens" in model["max_model_len"]["description"]
+    # every field of every section is documented
+    for name, section in schema["$defs"].items():
+        for field, spec in section.get("properties", {}).items():
+            assert spec.get("description"), f"{name}.{field} has no description"
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"\x00\x01binary",
+        b"model: [unclosed\n",
+        b"a: &x 1\nb: *x\n",
+        b"model: !!python/object/apply:os.system ['echo hi']\n",
+        b"- a\n- b\n",
+        b"",
+        b"profile_version: 99\n",
+        b"model:\n  id: x\n  max_model_len: -1\n",
+        b"model:\n  id: x\n  max_modl_len: 5\n",
+    ],
+)
+def test_plan_bad_profile_exit_2_one_message(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_bytes(content)
+    result = run_cli("plan", "--profile", str(path), "--json")
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert "Traceback" not in result.stderr
+    assert str(path) in result.stderr
+    assert result.stderr.startswith("vllm-wizard: ")
+
+
+def test_plan_missing_file(tmp_path: Path) -> None:
+    result = run_cli("plan", "--profile", str(tmp_path / "none.yaml"))
+    assert result.returncode == 2 and "no such file" in result.stderr
+
+
+def test_generate_bad_profile_writes_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text("model:\n  id: x\n  gpus: 2\n")
+    out = tmp_path / "out"
+    result = run_cli("generate", "--profile", str(path), "--emit", "command", "--out", str(out))
+    assert result.returncode == 2
+    assert not out.exists()
+
+
+def test_override_is_validated(tmp_path: Path) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text("model:\n  id: Qwen/Qwen3-8B\nhardware:\n  gpu_name: H100\n  gpus: 1\n")
+    result = run_cli("plan", "--profile", str(path), "--tp", "4")
+    assert result.returncode == 2
+    assert "hardware.tp_size" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_no_command_prints_help(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([]) == 2
+    assert "plan" in capsys.readouterr().out

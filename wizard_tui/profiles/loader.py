@@ -1,0 +1,434 @@
+"""Reading a profile file that may be malformed, hostile or written by the
+original vllm-wizard tool.
+
+A teammate's file is untrusted input. The steps, each refusing with a message
+of the form ``file:line: field: what is wrong (allowed: ...)``:
+
+1. stat: a regular file, at most ``MAX_PROFILE_BYTES``;
+2. bytes: UTF-8 (a BOM is fine), no NUL or other binary control bytes;
+3. YAML events: no anchors or aliases (billion-laughs bombs), no explicit tags
+   (``!!python/object`` and friends), one document;
+4. YAML nodes: a mapping at the top, no duplicate keys; every key's line is
+   remembered so pydantic's errors can point at it;
+5. version: a number, not newer than this program, migrated up if older;
+6. pydantic: the `Profile` schema, strict (text is not a number, a boolean is
+   not a number, NaN and infinity refused), with legacy values normalised and
+   each normalisation reported as a note.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import logging
+import math
+import os
+import re
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from wizard_tui.profiles.migrations import migrate
+from wizard_tui.schemas.profile import PROFILE_VERSION, Profile
+
+log = logging.getLogger(__name__)
+
+MAX_PROFILE_BYTES = 256 * 1024
+"""Profiles are a few hundred bytes; anything this large is not one."""
+
+_MAX_DEPTH = 12
+_MAX_NODES = 20_000
+
+
+class ProfileError(ValueError):
+    """A file that is not a valid profile. ``str(e)`` is the whole message."""
+
+    def __init__(self, path: str | os.PathLike[str], problems: list[str]) -> None:
+        self.path = str(path)
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+@dataclass(frozen=True)
+class LoadedProfile:
+    """A profile as read from disk, with what loading noticed."""
+
+    profile: Profile
+    path: Path
+    notes: list[str] = field(default_factory=list)
+    fingerprint: str | None = None
+    """sha256 of the bytes read, to notice a file changed on disk before a save."""
+
+
+def fingerprint_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def read_profile(path: str | os.PathLike[str]) -> LoadedProfile:
+    """Read, check and validate a profile file; raise `ProfileError` if bad."""
+    path = Path(path)
+    data = _read_bytes(path)
+    text = _decode(path, data)
+    raw, lines = parse_yaml_mapping(text, str(path))
+    notes: list[str] = []
+    raw = _upgrade(path, raw, lines, notes)
+    profile = validate_profile(raw, str(path), lines, notes)
+    return LoadedProfile(profile, path, notes, fingerprint_bytes(data))
+
+
+def load_profile(path: str | os.PathLike[str]) -> Profile:
+    """The original tool's name: read a profile file and return the `Profile`."""
+    return read_profile(path).profile
+
+
+def profile_from_text(text: str, name: str = "<text>") -> LoadedProfile:
+    """Validate profile YAML held in memory (the TUI's diff, tests)."""
+    raw, lines = parse_yaml_mapping(text, name)
+    notes: list[str] = []
+    raw = _upgrade(Path(name), raw, lines, notes)
+    return LoadedProfile(validate_profile(raw, name, lines, notes), Path(name), notes)
+
+
+def _read_bytes(path: Path) -> bytes:
+    where = str(path)
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise ProfileError(path, [f"{where}: no such file (give the path of a .yaml profile)"]) from None
+    except OSError as exc:
+        raise ProfileError(path, [f"{where}: cannot be read: {exc.strerror}"]) from None
+    if stat.S_ISDIR(info.st_mode):
+        raise ProfileError(path, [f"{where}: is a folder, not a profile file (give a .yaml file inside it)"])
+    if not stat.S_ISREG(info.st_mode):
+        raise ProfileError(path, [f"{where}: is not a regular file"])
+    if info.st_size > MAX_PROFILE_BYTES:
+        raise ProfileError(
+            path,
+            [
+                f"{where}: file is {info.st_size:,} bytes, too large for a profile "
+                f"(allowed: up to {MAX_PROFILE_BYTES:,} bytes)"
+            ],
+        )
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_PROFILE_BYTES + 1)
+    except PermissionError:
+        raise ProfileError(path, [f"{where}: permission denied (make the file readable)"]) from None
+    except OSError as exc:
+        raise ProfileError(path, [f"{where}: cannot be read: {exc.strerror}"]) from None
+    if len(data) > MAX_PROFILE_BYTES:
+        raise ProfileError(path, [f"{where}: file grew past {MAX_PROFILE_BYTES:,} bytes while reading"])
+    return data
+
+
+def _decode(path: Path, data: bytes) -> str:
+    where = str(path)
+    if not data.strip():
+        raise ProfileError(
+            path, [f"{where}: the file is empty (a profile needs at least model.id)"]
+        )
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ProfileError(
+            path,
+            [f"{where}:{line}: not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}); save the file as UTF-8"],
+        ) from None
+    for index, char in enumerate(text):
+        if char == "\0" or (ord(char) < 32 and char not in "\t\n\r"):
+            line = text[:index].count("\n") + 1
+            raise ProfileError(
+                path,
+                [f"{where}:{line}: binary control character {ord(char):#04x}; a profile is plain YAML text"],
+            )
+    return text
+
+
+class _Loader(yaml.SafeLoader):
+    """PyYAML's safe loader; structure checks happen on events and nodes."""
+
+
+def parse_yaml_mapping(text: str, where: str) -> tuple[dict[str, Any], dict[tuple[str, ...], int]]:
+    """Parse untrusted YAML into a plain dict and a map of key path -> line."""
+    loader = _Loader(text)
+    try:
+        _check_events(loader, where)
+    finally:
+        loader.dispose()
+
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            raise ProfileError(where, [f"{where}: the file holds no YAML document (a profile needs at least model.id)"])
+        lines: dict[tuple[str, ...], int] = {}
+        if not isinstance(node, yaml.MappingNode):
+            kind = "a list" if isinstance(node, yaml.SequenceNode) else "a single value"
+            raise ProfileError(
+                where,
+                [f"{where}:{node.start_mark.line + 1}: the top of a profile must be a mapping of sections (model:, hardware:, ...), not {kind}"],
+            )
+        _walk(node, (), lines, where, 0, [0])
+        data = loader.construct_document(node)
+    except yaml.YAMLError as exc:
+        raise ProfileError(where, [_yaml_message(where, exc)]) from None
+    finally:
+        loader.dispose()
+    return data, lines
+
+
+def _check_events(loader: yaml.SafeLoader, where: str) -> None:
+    documents = 0
+    try:
+        while loader.check_event():
+            event = loader.get_event()
+            line = event.start_mark.line + 1
+            if isinstance(event, yaml.AliasEvent):
+                raise ProfileError(
+                    where, [f"{where}:{line}: YAML aliases (*{event.anchor}) are not allowed in profiles; write the value out"]
+                )
+            if isinstance(event, yaml.NodeEvent) and event.anchor is not None:
+                raise ProfileError(
+                    where, [f"{where}:{line}: YAML anchors (&{event.anchor}) are not allowed in profiles; write the value out"]
+                )
+            tag = getattr(event, "tag", None)
+            implicit = getattr(event, "implicit", True)
+            explicit = tag is not None and (
+                isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent))
+                or implicit in (False, (False, False))
+            )
+            if explicit and tag not in ("!", "tag:yaml.org,2002:str"):
+                raise ProfileError(
+                    where, [f"{where}:{line}: YAML tag {tag!r} is not allowed in profiles; write plain values"]
+                )
+            if isinstance(event, yaml.DocumentStartEvent):
+                documents += 1
+                if documents > 1:
+                    raise ProfileError(where, [f"{where}:{line}: more than one YAML document; a profile is one document"])
+    except yaml.YAMLError as exc:
+        raise ProfileError(where, [_yaml_message(where, exc)]) from None
+
+
+def _walk(
+    node: yaml.Node,
+    path: tuple[str, ...],
+    lines: dict[tuple[str, ...], int],
+    where: str,
+    depth: int,
+    count: list[int],
+) -> None:
+    count[0] += 1
+    if depth > _MAX_DEPTH or count[0] > _MAX_NODES:
+        raise ProfileError(where, [f"{where}:{node.start_mark.line + 1}: nested too deeply or too many values for a profile"])
+    lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            line = key_node.start_mark.line + 1
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise ProfileError(where, [f"{where}:{line}: {_dotted(path) or 'top level'}: keys must be plain names"])
+            key = key_node.value
+            if key in seen:
+                raise ProfileError(
+                    where,
+                    [f"{where}:{line}: {_dotted(path + (key,))}: duplicate key (first given on line {seen[key]}); keep one"],
+                )
+            seen[key] = line
+            lines[path + (key,)] = line
+            _walk(value_node, path + (key,), lines, where, depth + 1, count)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _walk(item, path + (str(index),), lines, where, depth + 1, count)
+
+
+def _yaml_message(where: str, exc: yaml.YAMLError) -> str:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    line = f":{mark.line + 1}" if mark is not None else ""
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    context = getattr(exc, "context", None)
+    detail = f"{context}, {problem}" if context else problem
+    return f"{where}{line}: YAML syntax error: {detail}"
+
+
+def _dotted(path: tuple[str, ...]) -> str:
+    return ".".join(path)
+
+
+def _upgrade(path: Path, raw: dict[str, Any], lines: dict[tuple[str, ...], int], notes: list[str]) -> dict[str, Any]:
+    where = str(path)
+    version = raw.get("profile_version", None)
+    line = lines.get(("profile_version",), 1)
+    if "profile_version" not in raw:
+        notes.append(f"profile_version missing; read as version {PROFILE_VERSION}")
+        version = PROFILE_VERSION
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise ProfileError(
+            path,
+            [f"{where}:{line}: profile_version: {version!r} is not a whole number (allowed: 1 to {PROFILE_VERSION})"],
+        )
+    if version > PROFILE_VERSION:
+        raise ProfileError(
+            path,
+            [
+                f"{where}:{line}: profile_version: {version} was written by a newer "
+                f"vllm-wizard-tui; this one reads versions up to {PROFILE_VERSION} "
+                "(upgrade vllm-wizard-tui to open it)"
+            ],
+        )
+    if version < 1:
+        raise ProfileError(path, [f"{where}:{line}: profile_version: {version} is not a version (allowed: 1 to {PROFILE_VERSION})"])
+    upgraded = migrate(raw, version, notes)
+    if "profile_version" not in upgraded:
+        upgraded = {"profile_version": PROFILE_VERSION, **upgraded}
+    if "engine" not in upgraded or not (upgraded.get("engine") or {}).get("vllm_version"):
+        notes.append("engine.vllm_version not set; planned for the newest supported vLLM (0.34)")
+    return upgraded
+
+
+def validate_profile(
+    raw: dict[str, Any], where: str, lines: dict[tuple[str, ...], int] | None = None, notes: list[str] | None = None
+) -> Profile:
+    """Validate a parsed mapping against the schema, with located messages."""
+    lines = lines or {}
+    try:
+        return Profile.model_validate(raw, context={"notes": notes if notes is not None else []})
+    except ValidationError as exc:
+        problems = [_format_error(where, err, lines) for err in exc.errors()]
+        raise ProfileError(where, _dedupe(problems)) from None
+
+
+def _dedupe(items: list[str]) -> list[str]:
+    return list(dict.fromkeys(items))
+
+
+def _format_error(where: str, err: Any, lines: dict[tuple[str, ...], int]) -> str:
+    loc = tuple(str(part) for part in err["loc"])
+    # Union members add their type name to the location (e.g. 'int'); drop it.
+    clean = tuple(p for p in loc if p not in _TYPE_LOC_NAMES)
+    line = _line_for(clean, lines)
+    name = ".".join(clean) or "profile"
+    value = err.get("input")
+    kind = err["type"]
+    message = err["msg"]
+    if message.startswith("Value error, "):
+        message = message[len("Value error, ") :]
+    allowed = _allowed(clean, kind, err)
+    if kind == "extra_forbidden":
+        hint = _did_you_mean(clean)
+        return f"{where}:{line}: {name}: unknown key{hint}"
+    cross = re.match(r"^([a-z_]+\.[a-z_]+|[a-z_]+): ", message)
+    if not clean and cross:
+        # A cross-field rule names its own field; point at that field's line.
+        field_path = tuple(cross.group(1).split("."))
+        line = _line_for(field_path, lines)
+        return f"{where}:{line}: {message}"
+    shown = _show(value)
+    text = f"{where}:{line}: {name}: {shown}{message}"
+    if allowed and "allowed" not in message:
+        text += f" (allowed: {allowed})"
+    return text
+
+
+_TYPE_LOC_NAMES = {"int", "float", "str", "bool", "list", "dict", "none", "literal", "function-after", "function-before"}
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, (dict, list)):
+        return ""
+    text = repr(value)
+    if len(text) > 60:
+        text = text[:57] + "..."
+    return f"{text}: "
+
+
+def _line_for(loc: tuple[str, ...], lines: dict[tuple[str, ...], int]) -> int:
+    for cut in range(len(loc), -1, -1):
+        if loc[:cut] in lines:
+            return lines[loc[:cut]]
+    return 1
+
+
+def _allowed(loc: tuple[str, ...], kind: str, err: Any) -> str:
+    fieldinfo = _field_for(loc)
+    if fieldinfo is None:
+        return ""
+    ctx = err.get("ctx") or {}
+    if kind in ("literal_error", "enum"):
+        return str(ctx.get("expected", ""))
+    if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal", "int_type", "float_type", "int_from_float", "finite_number"):
+        return _range_text(fieldinfo)
+    if kind in ("bool_type",):
+        return "true or false"
+    if kind == "string_type":
+        return "text"
+    return ""
+
+
+def _field_for(loc: tuple[str, ...]):  # noqa: ANN202 - pydantic FieldInfo
+    model: type[BaseModel] = Profile
+    info = None
+    for part in loc:
+        fields = getattr(model, "model_fields", None)
+        if not fields or part not in fields:
+            return info
+        info = fields[part]
+        annotation = info.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            model = annotation
+        else:
+            model = None  # type: ignore[assignment]
+            break
+    return info
+
+
+def _range_text(info: Any) -> str:
+    low = high = None
+    low_open = high_open = False
+    for meta in info.metadata:
+        if getattr(meta, "ge", None) is not None:
+            low = meta.ge
+        if getattr(meta, "gt", None) is not None:
+            low, low_open = meta.gt, True
+        if getattr(meta, "le", None) is not None:
+            high = meta.le
+        if getattr(meta, "lt", None) is not None:
+            high, high_open = meta.lt, True
+    kind = "whole number" if info.annotation in (int, int | None) else "number"
+    parts = []
+    if low is not None:
+        parts.append(f"{'>' if low_open else '>='} {low:g}")
+    if high is not None:
+        parts.append(f"{'<' if high_open else '<='} {high:g}")
+    text = f"a {kind}" + (" " + " and ".join(parts) if parts else "")
+    if info.default is None:
+        text += ", or null"
+    return text
+
+
+def _did_you_mean(loc: tuple[str, ...]) -> str:
+    parent = loc[:-1]
+    key = loc[-1]
+    model: Any = Profile
+    for part in parent:
+        fields = getattr(model, "model_fields", {})
+        if part not in fields:
+            model = None
+            break
+        model = fields[part].annotation
+    names = list(getattr(model, "model_fields", {}) or [])
+    if not names:
+        return ""
+    match = difflib.get_close_matches(key, names, n=1, cutoff=0.6)
+    allowed = ", ".join(names)
+    if match:
+        return f" (did you mean {'.'.join(parent + (match[0],))!s}? allowed: {allowed})"
+    return f" (allowed: {allowed})"
+
+
+def is_finite_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)

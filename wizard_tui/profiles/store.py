@@ -1,0 +1,140 @@
+"""Writing profiles: stable YAML text and an atomic save that loses nothing.
+
+Save = write a temporary file in the target's folder, flush, fsync, then
+rename it over the target (atomic on POSIX), after copying the file it replaces
+to ``<name>.bak``. A file that changed on disk since it was loaded is not
+overwritten unless the caller says so. Files we write are byte-stable: loading
+and saving again gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from wizard_tui.profiles.loader import fingerprint_bytes
+from wizard_tui.schemas.profile import Profile
+
+HEADER = (
+    "# vllm-wizard-tui profile: a vLLM deployment plan.\n"
+    "# Plan it:  vllm-wizard plan --profile {name}\n"
+    "# Edit it:  vllm-wizard-tui {name}\n"
+    "# Field help and the JSON Schema: vllm-wizard schema\n"
+    "# Memory figures are GiB (2^30 bytes) per GPU, as CUDA reports them.\n"
+)
+
+
+class ProfileConflict(RuntimeError):
+    """The file on disk is not the one that was loaded (or exists, for save-as)."""
+
+    def __init__(self, path: Path, message: str) -> None:
+        self.path = path
+        super().__init__(f"{path}: {message}")
+
+
+class _Dumper(yaml.SafeDumper):
+    """Block style, keys in schema order, no aliases."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def dump_profile(profile: Profile, name: str = "profile.yaml") -> str:
+    """The YAML text of a profile: header, profile_version first, schema order."""
+    data = profile.model_dump(mode="json")
+    body = yaml.dump(
+        data,
+        Dumper=_Dumper,
+        sort_keys=False,
+        default_flow_style=False,
+        allow_unicode=True,
+        width=88,
+    )
+    return HEADER.format(name=_shell_safe_name(name)) + body
+
+
+def _shell_safe_name(name: str) -> str:
+    # The header is a comment; keep it one line whatever the file is called.
+    return "".join(c if c.isprintable() else "?" for c in Path(name).name)
+
+
+def file_fingerprint(path: str | os.PathLike[str]) -> str | None:
+    """sha256 of a file's bytes, or None when it does not exist."""
+    try:
+        return fingerprint_bytes(Path(path).read_bytes())
+    except FileNotFoundError:
+        return None
+
+
+def save_profile(
+    profile: Profile,
+    path: str | os.PathLike[str],
+    *,
+    expected_fingerprint: str | None = None,
+    overwrite: bool = False,
+) -> str:
+    """Write ``profile`` to ``path`` atomically; return the new fingerprint.
+
+    ``expected_fingerprint`` is what `read_profile` returned for this file: if
+    the file on disk differs, `ProfileConflict` is raised and nothing is
+    written. Without it, an existing file is replaced only with
+    ``overwrite=True`` (a "save as" onto another file must be confirmed).
+    The replaced file is kept as ``<name>.bak``.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise ProfileConflict(path, "is a folder; choose a file name ending in .yaml")
+    current = file_fingerprint(path)
+    if current is not None:
+        if expected_fingerprint is not None and current != expected_fingerprint:
+            raise ProfileConflict(
+                path,
+                "changed on disk since it was loaded; reload it or save under "
+                "another name (nothing was written)",
+            )
+        if expected_fingerprint is None and not overwrite:
+            raise ProfileConflict(
+                path, "already exists; confirm overwriting it (nothing was written)"
+            )
+    data = dump_profile(profile, path.name).encode("utf-8")
+    if current is not None:
+        shutil.copy2(path, path.with_name(path.name + ".bak"))
+    _atomic_write(path, data)
+    return fingerprint_bytes(data)
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    folder = path.parent if str(path.parent) else Path(".")
+    mode = None
+    with contextlib.suppress(FileNotFoundError):
+        mode = path.stat().st_mode & 0o777
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if mode is not None:
+            os.chmod(tmp_name, mode)
+        os.replace(tmp_name, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp_name)
+        raise
+    _fsync_dir(folder)
+
+
+def _fsync_dir(folder: Path) -> None:
+    # Makes the rename itself durable; not every platform allows it.
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
