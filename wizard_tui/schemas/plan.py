@@ -98,3 +98,11 @@ class PlanResponse(_Out):
     max_num_seqs: int = 0
     max_num_batched_tokens: int = 0
     notes: list[str] = Field(default_factory=list)
+    checkpoint_quantization: str | None = Field(
+        None,
+        description=(
+            "the checkpoint's own quant_method (ModelArch.quant.method); null = not "
+            "pre-quantized or unknown. Launch files omit --quantization when the "
+            "profile's method equals it (vLLM detects it)."
+        ),
+    )
