@@ -1,0 +1,565 @@
+"""The Textual app: holds the current profile as one immutable value and the last
+plan made for it; everything else is drawn from those two.
+
+State flows one way. A step form posts `StepForm.Edited` with a whole new
+profile; the app replaces its profile, a watcher starts a plan in a worker
+thread, and the result is handed down to the fit panel and the steps. Loading,
+detection and the command palette replace the profile the same way and then ask
+every form to show it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+from pathlib import Path
+
+from textual import on, work
+from textual.app import App
+from textual.binding import Binding
+from textual.reactive import var
+from textual.widgets import ContentSwitcher
+
+from wizard_tui.schemas.profile import HardwareSection, PolicySection, Profile
+from wizard_tui.tui.commands import WizardCommands
+from wizard_tui.tui.dialogs import ConfirmDialog, HelpDialog, PathDialog, TextDialog
+from wizard_tui.tui.dialogs.text import diff_text
+from wizard_tui.tui.fields import ALL_FIELDS
+from wizard_tui.tui.planning import PlanOutcome, compute_plan
+from wizard_tui.tui.screens import WizardScreen
+from wizard_tui.tui.steps import STEPS, HardwareStep, ModelStep, ReviewStep
+from wizard_tui.tui.steps.forms import Detection
+from wizard_tui.tui.widgets.fit_panel import FitPanel
+from wizard_tui.tui.widgets.sidebar import Sidebar
+from wizard_tui.tui.widgets.step_bar import StepBar
+from wizard_tui.tui.widgets.step_form import StepForm
+
+log = logging.getLogger(__name__)
+
+STEP_IDS = tuple(step_id for step_id, _, _ in STEPS)
+
+
+class WizardApp(App[None]):
+    """`vllm-wizard-tui`: edit a profile step by step and watch the verdict."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "vLLM wizard"
+    COMMANDS = App.COMMANDS | {WizardCommands}
+    BINDINGS = [
+        Binding("f1", "help", "Help"),
+        *(
+            Binding(key, f"go('{step_id}')", title, show=False)
+            for step_id, title, key in STEPS
+        ),
+        Binding("ctrl+pagedown", "next_step(1)", "Next step", show=False),
+        Binding("ctrl+pageup", "next_step(-1)", "Previous step", show=False),
+        Binding("ctrl+o", "profiles", "Profiles"),
+        Binding("ctrl+s", "save", "Save", priority=True),
+        Binding("ctrl+r", "revert", "Revert"),
+        Binding("ctrl+d", "diff", "Diff"),
+    ]
+
+    profile: var[Profile] = var(Profile, init=False)
+    """The current profile; replaced whole, never changed in place."""
+
+    def __init__(
+        self,
+        profile_path: str | Path | None = None,
+        profiles_dirs: list[Path] | None = None,
+        mouse: bool = True,
+    ) -> None:
+        super().__init__()
+        self.profile_path = Path(profile_path) if profile_path else None
+        self.extra_dirs = list(profiles_dirs or [])
+        self.mouse = mouse
+        self.path: Path | None = None
+        """The file the profile was loaded from or last saved to."""
+        self.fingerprint: str | None = None
+        self.baseline = Profile()
+        """The profile as on disk (or as new): the profile is dirty when it
+        differs."""
+        self.outcome: PlanOutcome | None = None
+        """The last plan made for a valid profile (may be for an older one)."""
+        self.invalid: dict[str, dict[str, str]] = {}
+        """Field errors by step id, while a step's widgets are invalid."""
+        self.profile_paths: list[Path] = []
+        self.gpu_names: list[str] = []
+        self.step = "model"
+        self.plans_started = 0
+        self.plans_shown = 0
+        self.set_reactive(WizardApp.profile, self.baseline)
+
+    # ----------------------------------------------------------------- layout
+
+    def get_default_screen(self) -> WizardScreen:
+        self.wizard = WizardScreen(self.profile)
+        return self.wizard
+
+    def on_ready(self) -> None:
+        self._refresh_bar()
+        if self.profile_path is not None:
+            self.open_profile(self.profile_path)
+        else:
+            self._start_plan()
+        self.scan_profiles()
+        self.load_suggestions()
+        self.call_after_refresh(self._focus_step)
+
+    @property
+    def dirty(self) -> bool:
+        return self.profile != self.baseline
+
+    def forms(self) -> list[StepForm]:
+        return list(self.wizard.query(StepForm))
+
+    def _focus_step(self) -> None:
+        pane = self.wizard.query_one(f"#{self.step}")
+        for widget in pane.query("Input, Select, Switch, Button"):
+            if widget.focusable:
+                widget.focus()
+                return
+
+    def _refresh_bar(self) -> None:
+        bar = self.wizard.query_one(StepBar)
+        bar.current = self.step
+        bar.file_label = self.path.name if self.path else "new profile"
+        bar.dirty = self.dirty
+        self.sub_title = bar.file_label + (" *" if self.dirty else "")
+
+    # ------------------------------------------------------------------ steps
+
+    def action_go(self, step_id: str) -> None:
+        """Show step `step_id` and focus its first field."""
+        if step_id not in STEP_IDS:
+            return
+        self.step = step_id
+        self.wizard.query_one("#steps", ContentSwitcher).current = step_id
+        self._refresh_bar()
+        if step_id == "review":
+            self._show_review()
+        self._focus_step()
+
+    def action_next_step(self, delta: int) -> None:
+        index = (STEP_IDS.index(self.step) + delta) % len(STEP_IDS)
+        self.action_go(STEP_IDS[index])
+
+    def action_help(self) -> None:
+        focused = self.focused
+        field_help = None
+        for spec in ALL_FIELDS:
+            if focused is not None and focused.id == spec.dom_id:
+                field_help = f"{spec.label} ({spec.section}.{spec.name}): "
+                field_help += spec.description
+        self.push_screen(HelpDialog(field_help))
+
+    def action_profiles(self) -> None:
+        self.wizard.toggle_class("-sidebar")
+        if self.wizard.has_class("-sidebar") or self.wizard.has_class("-wide"):
+            self.wizard.query_one("#profile-list").focus()
+        else:
+            self._focus_step()
+
+    # -------------------------------------------------------- profile changes
+
+    @on(StepForm.Edited)
+    def _form_edited(self, event: StepForm.Edited) -> None:
+        step_id = event.form.id or ""
+        self.invalid.pop(step_id, None)
+        self.profile = event.profile
+        for form in self.forms():
+            form.rebase(self.profile)
+        self._show_outcome()
+
+    @on(StepForm.Invalid)
+    def _form_invalid(self, event: StepForm.Invalid) -> None:
+        self.invalid[event.form.id or ""] = event.errors
+        self._show_outcome()
+
+    def replace_profile(self, profile: Profile) -> None:
+        """Put `profile` in place from outside the forms and show it in them."""
+        self.invalid.clear()
+        self.profile = profile
+        for form in self.forms():
+            form.show(profile)
+        self._show_outcome()
+
+    def watch_profile(self) -> None:
+        self._refresh_bar()
+        self._start_plan()
+
+    def _start_plan(self) -> None:
+        self.plans_started += 1
+        self.plan_profile(self.profile)
+
+    @work(thread=True, exclusive=True, group="plan")
+    def plan_profile(self, profile: Profile) -> None:
+        """Plan in a thread so a slow model resolution never blocks typing."""
+        outcome = compute_plan(profile)
+        self.call_from_thread(self._planned, outcome)
+
+    def _planned(self, outcome: PlanOutcome) -> None:
+        if outcome.profile is not self.profile:
+            return  # a newer profile is being planned
+        if outcome.plan is not None or self.outcome is None:
+            self.outcome = outcome
+        else:
+            # Keep the last plan, but show the new problem and the new facts.
+            self.outcome = PlanOutcome(
+                self.outcome.profile,
+                outcome.request or self.outcome.request,
+                self.outcome.plan,
+                outcome.problem,
+            )
+        self.plans_shown += 1
+        model = self.wizard.query_one(ModelStep)
+        model.show_arch(outcome.model, outcome.problem if not outcome.model else None)
+        self.wizard.query_one(HardwareStep).show_gpu(outcome.gpu)
+        self._show_outcome()
+
+    def _show_outcome(self) -> None:
+        panel = self.wizard.query_one(FitPanel)
+        outcome = self.outcome
+        stale = None
+        for step_id, errors in self.invalid.items():
+            field, message = next(iter(errors.items()))
+            stale = f"{step_id} step, {field}: {message}"
+            break
+        if outcome is None:
+            panel.show(None, None, stale=stale, problem="planning...")
+        else:
+            problem = outcome.problem
+            if outcome.plan is not None and outcome.profile != self.profile:
+                stale = stale or "re-planning..."
+            panel.show(outcome.plan, outcome.profile, stale=stale, problem=problem)
+        if self.step == "review":
+            self._show_review()
+
+    def _show_review(self) -> None:
+        outcome = self.outcome
+        review = self.wizard.query_one(ReviewStep)
+        if outcome is None:
+            review.show_plan(self.profile, None, "planning...")
+        else:
+            review.show_plan(outcome.profile, outcome.plan, outcome.problem)
+
+    def detect_host(self) -> None:
+        """Go to the Hardware step and detect this host's GPUs."""
+        self.action_go("hardware")
+        self.wizard.query_one(HardwareStep).start_detect()
+
+    @on(HardwareStep.Detected)
+    def _detected(self, event: HardwareStep.Detected) -> None:
+        self.apply_detection(event.detection)
+
+    def apply_detection(self, found: Detection) -> None:
+        """Fill GPU name, count and overhead from the host's GPUs."""
+        hw = self.profile.hardware
+        tp = hw.tp_size if hw.tp_size and hw.tp_size <= found.gpus else None
+        per_node = hw.gpus_per_node if (hw.gpus_per_node or 0) <= found.gpus else None
+        hardware = HardwareSection.model_validate(
+            {
+                **hw.model_dump(),
+                "gpu_name": found.gpu_name,
+                "gpus": found.gpus,
+                "vram_gb": found.vram_gb,
+                "tp_size": tp,
+                "gpus_per_node": per_node,
+            }
+        )
+        policy = PolicySection.model_validate(
+            {**self.profile.policy.model_dump(), "overhead_gb": found.overhead_gb}
+        )
+        self._replace_sections(hardware=hardware, policy=policy)
+
+    def switch_gpu(self, name: str) -> None:
+        """Use catalog GPU `name` (its own memory figure)."""
+        hw = self.profile.hardware.model_copy(
+            update={"gpu_name": name, "vram_gb": None}
+        )
+        self._replace_sections(hardware=HardwareSection.model_validate(hw.model_dump()))
+        self.notify(f"GPU: {name}")
+
+    def _replace_sections(self, **sections: object) -> None:
+        data = {
+            name: getattr(self.profile, name)
+            for name in ("model", "hardware", "workload", "policy", "engine", "outputs")
+        }
+        data.update(sections)
+        try:
+            profile = Profile.model_validate(
+                {"profile_version": self.profile.profile_version, **data}
+            )
+        except ValueError as exc:
+            self.notify(str(exc), severity="error", title="not applied")
+            return
+        self.replace_profile(profile)
+
+    # ------------------------------------------------------------- profiles
+
+    @work(thread=True, exclusive=True, group="scan")
+    def scan_profiles(self) -> None:
+        """List the profile folders off the event loop."""
+        from wizard_tui.profiles import list_profiles, profile_dirs
+
+        dirs = profile_dirs(self.extra_dirs)
+        paths = list_profiles(dirs)
+        self.call_from_thread(self._scanned, paths, dirs)
+
+    def _scanned(self, paths: list[Path], dirs: list[Path]) -> None:
+        self.profile_paths = paths
+        self.wizard.query_one(Sidebar).show_profiles(paths, dirs)
+
+    @work(thread=True, group="suggest")
+    def load_suggestions(self) -> None:
+        """Model ids (catalog and local HF cache) and GPU names for completion."""
+        ids: list[str] = []
+        names: list[str] = []
+        try:
+            from wizard_tui.catalog.gpus import gpu_names
+
+            names = list(gpu_names())
+        except Exception as exc:
+            log.warning("GPU names unavailable: %s", exc)
+        for module, func in (
+            ("wizard_tui.catalog.model_catalog", "catalog_ids"),
+            ("wizard_tui.catalog.hf_cache", "cached_model_ids"),
+        ):
+            try:
+                imported = __import__(module, fromlist=[func])
+                ids.extend(i for i in getattr(imported, func)() if i not in ids)
+            except Exception as exc:
+                log.warning("model ids from %s unavailable: %s", module, exc)
+        self.call_from_thread(self._suggestions, ids, names)
+
+    def _suggestions(self, ids: list[str], names: list[str]) -> None:
+        self.gpu_names = names
+        self.wizard.query_one(ModelStep).set_suggestions(ids)
+        self.wizard.query_one(HardwareStep).set_suggestions(names)
+
+    @on(Sidebar.OpenRequested)
+    def _open_requested(self, event: Sidebar.OpenRequested) -> None:
+        self.request_open(event.path)
+
+    def request_open(self, path: Path) -> None:
+        """Open `path`, asking first when there are unsaved changes."""
+        if not self.dirty:
+            self.open_profile(path)
+            return
+
+        def answered(discard: bool | None) -> None:
+            if discard:
+                self.open_profile(path)
+
+        self.push_screen(
+            ConfirmDialog(f"Discard unsaved changes and open {path.name}?"), answered
+        )
+
+    @work(thread=True, exclusive=True, group="open")
+    def open_profile(self, path: Path) -> None:
+        """Read `path` in a thread; a bad file becomes a notification."""
+        from wizard_tui.profiles import ProfileError, read_profile
+
+        try:
+            loaded = read_profile(path)
+        except ProfileError as exc:
+            message = str(exc)
+            self.call_from_thread(self._open_failed, path, message)
+            return
+        except Exception as exc:  # an unreadable file must not end the app
+            self.call_from_thread(self._open_failed, path, f"{path}: {exc}")
+            return
+        self.call_from_thread(self._opened, loaded)
+
+    def _open_failed(self, path: Path, message: str) -> None:
+        if len(message) > 600:
+            message = message[:600] + "..."
+        self.notify(
+            message, title=f"cannot open {path.name}", severity="error", timeout=12
+        )
+        if self.outcome is None and self.plans_started == 0:
+            self._start_plan()
+
+    def _opened(self, loaded: object) -> None:
+        self.path = loaded.path  # type: ignore[attr-defined]
+        self.fingerprint = loaded.fingerprint  # type: ignore[attr-defined]
+        self.baseline = loaded.profile  # type: ignore[attr-defined]
+        self.replace_profile(loaded.profile)  # type: ignore[attr-defined]
+        self._refresh_bar()
+        notes = loaded.notes  # type: ignore[attr-defined]
+        text = f"opened {self.path}"
+        if notes:
+            text += "\n" + "\n".join(notes[:4])
+        self.notify(text, timeout=5)
+
+    def action_save(self) -> None:
+        if self.invalid:
+            step, errors = next(iter(self.invalid.items()))
+            field, message = next(iter(errors.items()))
+            self.notify(
+                f"fix {field} on the {step} step first: {message}",
+                title="not saved",
+                severity="error",
+            )
+            return
+        if self.path is None:
+            self.action_save_as()
+            return
+        self.save_to(self.path, self.fingerprint, overwrite=False)
+
+    def action_save_as(self) -> None:
+        from wizard_tui.profiles import user_profiles_dir
+
+        folder = self.path.parent if self.path else user_profiles_dir()
+        name = self.path.name if self.path else _suggest_name(self.profile)
+        default = str(folder / name)
+
+        def chosen(path: Path | None) -> None:
+            if path is None:
+                return
+            if path.exists():
+
+                def answered(yes: bool | None) -> None:
+                    if yes:
+                        self.save_to(path, None, overwrite=True)
+
+                self.push_screen(
+                    ConfirmDialog(f"{path} exists. Overwrite it?", "Overwrite"),
+                    answered,
+                )
+            else:
+                self.save_to(path, None, overwrite=False)
+
+        self.push_screen(
+            PathDialog(
+                "Save profile as", default, suffix=".yaml", suffixes=(".yaml", ".yml")
+            ),
+            chosen,
+        )
+
+    @work(thread=True, group="save")
+    def save_to(self, path: Path, fingerprint: str | None, overwrite: bool) -> None:
+        """Write the profile atomically (the profiles module's save)."""
+        from wizard_tui.profiles import ProfileConflict, save_profile
+
+        profile = self.profile
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            new = save_profile(
+                profile, path, expected_fingerprint=fingerprint, overwrite=overwrite
+            )
+        except ProfileConflict as exc:
+            self.call_from_thread(self._conflict, path, str(exc))
+            return
+        except Exception as exc:
+            self.call_from_thread(
+                self.notify, f"{path}: {exc}", title="not saved", severity="error"
+            )
+            return
+        self.call_from_thread(self._saved, path, new, profile)
+
+    def _conflict(self, path: Path, message: str) -> None:
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.save_to(path, None, overwrite=True)
+
+        self.push_screen(ConfirmDialog(f"{message}\n\nOverwrite it anyway?"), answered)
+
+    def _saved(self, path: Path, fingerprint: str, profile: Profile) -> None:
+        self.path = path
+        self.fingerprint = fingerprint
+        self.baseline = profile
+        self._refresh_bar()
+        self.notify(f"saved {path}")
+        self.scan_profiles()
+
+    def action_revert(self) -> None:
+        if self.path is None:
+            if self.dirty:
+                self._confirm_then("Discard all changes?", self._reset_new)
+            return
+        path = self.path
+        if self.dirty:
+            self._confirm_then(
+                f"Discard changes and reload {path.name}?",
+                lambda: self.open_profile(path),
+            )
+        else:
+            self.open_profile(path)
+
+    def _reset_new(self) -> None:
+        self.replace_profile(self.baseline)
+        self._refresh_bar()
+
+    def _confirm_then(self, question: str, then: object) -> None:
+        def answered(yes: bool | None) -> None:
+            if yes:
+                then()  # type: ignore[operator]
+
+        self.push_screen(ConfirmDialog(question), answered)
+
+    def action_diff(self) -> None:
+        from wizard_tui.profiles import dump_profile
+
+        if self.path is None:
+            self.notify("a new profile has no file to compare with yet")
+            return
+        try:
+            on_disk = self.path.read_text(encoding="utf-8")
+        except OSError as exc:
+            self.notify(f"{self.path}: {exc}", severity="error")
+            return
+        mine = dump_profile(self.profile, self.path.name)
+        lines = list(
+            difflib.unified_diff(
+                on_disk.splitlines(),
+                mine.splitlines(),
+                f"{self.path.name} (on disk)",
+                f"{self.path.name} (in the app)",
+                lineterm="",
+            )
+        )
+        body = diff_text(lines) if lines else "no differences: the file matches"
+        self.push_screen(TextDialog(f"Diff: {self.path}", body))
+
+    @on(ReviewStep.WriteRequested)
+    def _write_requested(self, event: ReviewStep.WriteRequested) -> None:
+        files = event.files
+        stem = self.path.stem if self.path else "launch"
+        default = str(Path.cwd() / f"{stem}-launch")
+
+        def chosen(folder: Path | None) -> None:
+            if folder is not None:
+                self.write_files(folder, files)
+
+        self.push_screen(
+            PathDialog("Write the launch files to folder", default), chosen
+        )
+
+    @work(thread=True, group="write")
+    def write_files(self, folder: Path, files: dict[str, str]) -> None:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            for name, content in files.items():
+                target = folder / Path(name).name
+                target.write_text(content, encoding="utf-8")
+                if target.suffix == ".sh":
+                    target.chmod(0o755)
+        except OSError as exc:
+            self.call_from_thread(
+                self.notify, f"{folder}: {exc}", title="not written", severity="error"
+            )
+            return
+        self.call_from_thread(self.notify, f"wrote {len(files)} files to {folder}")
+
+    # -------------------------------------------------------------- running
+
+    def run(self, *args: object, **kwargs: object) -> None:  # type: ignore[override]
+        kwargs.setdefault("mouse", self.mouse)
+        return super().run(*args, **kwargs)  # type: ignore[arg-type]
+
+
+def _suggest_name(profile: Profile) -> str:
+    model = profile.model.id.rstrip("/").split("/")[-1].lower()
+    gpu = (profile.hardware.gpu_name or "gpu").lower().replace("nvidia ", "")
+    raw = f"{model}-{profile.hardware.gpus}x-{gpu}"
+    return "".join(c if c.isalnum() or c in ".-" else "-" for c in raw) + ".yaml"

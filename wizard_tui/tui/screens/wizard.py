@@ -1,0 +1,50 @@
+"""The wizard screen: step bar, profile sidebar, the current step, fit panel.
+
+The steps are panes of a `ContentSwitcher` rather than separate screens so that
+the one fit panel and the sidebar stay put while the user moves between steps,
+and every step keeps its widgets (and any half-typed value) alive.
+"""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import ContentSwitcher, Footer
+
+from wizard_tui.schemas.profile import Profile
+from wizard_tui.tui.steps import (
+    STEPS,
+    HardwareStep,
+    ModelStep,
+    PolicyStep,
+    ReviewStep,
+    WorkloadStep,
+)
+from wizard_tui.tui.widgets.fit_panel import FitPanel
+from wizard_tui.tui.widgets.sidebar import Sidebar
+from wizard_tui.tui.widgets.step_bar import StepBar
+
+
+class WizardScreen(Screen[None]):
+    """The app's only full screen."""
+
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
+
+    def __init__(self, profile: Profile) -> None:
+        super().__init__()
+        self.initial_profile = profile
+
+    def compose(self) -> ComposeResult:
+        profile = self.initial_profile
+        yield StepBar(STEPS, id="step-bar")
+        with Horizontal(id="body"):
+            yield Sidebar(id="sidebar")
+            with ContentSwitcher(initial="model", id="steps"):
+                yield ModelStep(profile, id="model")
+                yield HardwareStep(profile, id="hardware")
+                yield WorkloadStep(profile, id="workload")
+                yield PolicyStep(profile, id="policy")
+                yield ReviewStep(id="review")
+            yield FitPanel(id="fit-panel")
+        yield Footer()

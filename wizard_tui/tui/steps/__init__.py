@@ -1,0 +1,26 @@
+"""The wizard's steps, in order: Model, Hardware, Workload, Policy & engine,
+Review. Each is a pane of the one wizard screen, so its widgets (and what the
+user typed, valid or not) stay alive while the user moves between steps."""
+
+from __future__ import annotations
+
+from wizard_tui.tui.steps.forms import HardwareStep, ModelStep, PolicyStep, WorkloadStep
+from wizard_tui.tui.steps.review import ReviewStep
+
+STEPS: tuple[tuple[str, str, str], ...] = (
+    ("model", "Model", "f2"),
+    ("hardware", "Hardware", "f3"),
+    ("workload", "Workload", "f4"),
+    ("policy", "Policy & engine", "f5"),
+    ("review", "Review", "f6"),
+)
+"""(step id, title, key) in wizard order."""
+
+__all__ = [
+    "STEPS",
+    "HardwareStep",
+    "ModelStep",
+    "PolicyStep",
+    "ReviewStep",
+    "WorkloadStep",
+]

@@ -1,0 +1,208 @@
+"""Words and bars for a plan: what the fit panel and the review step print.
+
+Everything here is a pure function of a `PlanResponse` (and the profile it was
+made for), so it is tested without running the app. The verdict comes first and
+in words; the memory bar uses a letter per kind of memory, so it reads without
+colour (NO_COLOR, screen readers, a pasted screenshot).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+
+from wizard_tui.schemas.plan import PlanResponse
+from wizard_tui.schemas.profile import Profile
+
+GIB = 2**30
+
+
+@dataclass(frozen=True)
+class Segment:
+    letter: str
+    label: str
+    gib: float
+    style: str
+
+
+def tokens_short(tokens: int) -> str:
+    """8192 -> '8k', 131072 -> '128k', 1000 -> '1000' (k = 1024 tokens, as the
+    context lengths in model cards are written)."""
+    if tokens >= 1024 and tokens % 1024 == 0:
+        return f"{tokens // 1024}k"
+    return f"{tokens:,}"
+
+
+def shortfall_gib(plan: PlanResponse, profile: Profile) -> float | None:
+    """GiB per GPU missing for the plan to fit, when the plan allows saying so.
+
+    Not starting: the KV cache of one full `max_model_len` request
+    (bytes_per_token x max_model_len, CONTRACT.md) minus what is left for KV.
+    Starting but not fitting: the workload's KV need (requests x (prompt + gen)
+    x fragmentation_factor x bytes_per_token) minus the KV memory, or the
+    headroom the free memory misses.
+    """
+    per_token = plan.kv_cache.bytes_per_token
+    kv_gib = plan.per_gpu.kv_cache_gib
+    if not plan.vllm_starts:
+        if per_token is None:
+            return None
+        need = per_token * plan.max_model_len / GIB
+        short = need - kv_gib
+        return short if short > 0.05 else None
+    if plan.fits:
+        return None
+    workload = profile.workload
+    if per_token is not None and plan.workload.concurrency_fit < workload.concurrency:
+        tokens = workload.prompt_tokens + workload.gen_tokens
+        need = (
+            workload.concurrency
+            * tokens
+            * profile.policy.fragmentation_factor
+            * per_token
+            / GIB
+        )
+        short = need - kv_gib
+        return short if short > 0.05 else None
+    headroom = profile.policy.headroom_gb
+    if plan.per_gpu.free_gib < headroom:
+        return headroom - plan.per_gpu.free_gib
+    return None
+
+
+def verdict(plan: PlanResponse, profile: Profile) -> str:
+    """One line: 'fits: 96 sequences of 8k, 12.3 GiB KV per GPU' or 'does not
+    fit: short by 4.1 GiB per GPU'."""
+    kv = plan.per_gpu.kv_cache_gib
+    if plan.fits:
+        sequences = int(plan.max_concurrency)
+        return (
+            f"fits: {sequences} sequences of {tokens_short(plan.max_model_len)}, "
+            f"{kv:.1f} GiB KV per GPU"
+        )
+    short = shortfall_gib(plan, profile)
+    if plan.vllm_starts:
+        fit = plan.workload.concurrency_fit
+        wanted = profile.workload.concurrency
+        head = f"does not fit: {fit} of {wanted} requests at once"
+        if short is not None:
+            head += f", short by {short:.1f} GiB per GPU"
+        return head
+    if short is not None:
+        return f"does not fit: short by {short:.1f} GiB per GPU"
+    return "does not fit: vLLM would not start"
+
+
+def segments(plan: PlanResponse) -> list[Segment]:
+    """The parts of one GPU's CUDA total, in GiB, in the order vLLM takes them."""
+    g = plan.per_gpu
+    kv = max(g.kv_cache_gib, 0.0)
+    parts = [
+        Segment("W", "weights", g.weights_gib, "on dark_orange3"),
+        Segment("A", "activation", g.activation_gib, "on magenta"),
+        Segment("N", "non-torch", g.non_torch_gib + max(g.other_gib, 0.0), "on blue"),
+        Segment("G", "graphs", g.cuda_graph_gib, "on cyan"),
+        Segment("K", "KV cache", kv, "on green"),
+    ]
+    used = sum(p.gib for p in parts)
+    parts.append(Segment(".", "free", max(g.total_gib - used, 0.0), ""))
+    return parts
+
+
+def memory_bar(plan: PlanResponse, width: int) -> Text:
+    """A bar `width` cells wide: one letter per kind of memory, cells shared out
+    by largest remainder so the bar always fills exactly `width` cells."""
+    parts = segments(plan)
+    total = max(plan.per_gpu.total_gib, sum(p.gib for p in parts), 1e-9)
+    exact = [p.gib / total * width for p in parts]
+    cells = [int(x) for x in exact]
+    # A non-zero part gets at least one cell when there is room, so it shows.
+    for i, part in enumerate(parts):
+        if part.gib >= 0.05 and cells[i] == 0 and sum(cells) < width:
+            cells[i] = 1
+    order = sorted(range(len(parts)), key=lambda i: exact[i] - cells[i], reverse=True)
+    i = 0
+    while sum(cells) < width and order:
+        cells[order[i % len(order)]] += 1
+        i += 1
+    while sum(cells) > width:
+        biggest = max(range(len(cells)), key=lambda j: cells[j])
+        cells[biggest] -= 1
+    bar = Text()
+    for part, count in zip(parts, cells, strict=True):
+        bar.append(part.letter * count, style=part.style)
+    return bar
+
+
+def legend(plan: PlanResponse) -> list[str]:
+    """'W weights 15.3' ... in GiB, two to a line."""
+    items = [f"{p.letter} {p.label} {p.gib:.1f}" for p in segments(plan)]
+    return ["  ".join(items[i : i + 2]) for i in range(0, len(items), 2)]
+
+
+def speed_line(plan: PlanResponse) -> str | None:
+    """Typical decode and first-token estimates at the workload's concurrency."""
+    s = plan.speed
+    if len(s.itl_ms) < 2 or len(s.ttft_ms) < 2:
+        return None
+    return (
+        f"{s.decode_tok_s_per_seq[1]:.0f} tok/s per request, "
+        f"{s.decode_tok_s_total[1]:,.0f} total, "
+        f"first token {s.ttft_ms[1]:,.0f} ms ({s.label})"
+    )
+
+
+def panel_text(
+    plan: PlanResponse,
+    profile: Profile,
+    *,
+    width: int,
+    stale: str | None = None,
+    warnings: int = 2,
+    hints: int = 3,
+) -> Text:
+    """The fit panel's whole text: verdict first, then the numbers.
+
+    `stale` is the reason the plan is out of date (an invalid field); the last
+    valid plan is still shown, under that line.
+    """
+    text = Text()
+    if stale:
+        text.append("stale: ", style="bold reverse")
+        text.append(f"{stale}\n", style="italic")
+    ok = "bold green" if plan.fits else "bold red"
+    text.append(verdict(plan, profile) + "\n", style=ok if not stale else "bold")
+    if plan.blockers:
+        text.append(f"{plan.blockers[0]}\n", style="red")
+
+    nodes = plan.tp_size * plan.pp_size
+    text.append(
+        f"{plan.gpu_name or 'GPU'} x{nodes}, TP {plan.tp_size} PP {plan.pp_size}, "
+        f"vLLM {plan.engine_version}\n",
+        style="dim",
+    )
+    text.append(f"per GPU {plan.per_gpu.total_gib:.1f} GiB:\n")
+    text.append_text(memory_bar(plan, max(width, 10)))
+    text.append("\n")
+    for line in legend(plan):
+        text.append(line + "\n", style="dim")
+
+    text.append(
+        f"KV {plan.kv_cache.tokens:,} tokens, {plan.max_concurrency:.1f}x "
+        f"{tokens_short(plan.max_model_len)}\n"
+    )
+    w = plan.workload
+    text.append(f"workload: {w.concurrency_fit:,} of {w.requested:,} requests fit\n")
+    text.append(f"max_model_len that fits: {plan.max_model_len_fit:,}\n")
+    speed = speed_line(plan)
+    if speed:
+        text.append(speed + "\n", style="dim")
+    for warning in plan.warnings[:warnings]:
+        text.append(f"! {warning}\n", style="yellow")
+    if plan.what_if[:hints]:
+        text.append("what if:\n", style="bold")
+    for hint in plan.what_if[:hints]:
+        text.append(f"> {hint.change}: {hint.effect}\n")
+    text.rstrip()
+    return text

@@ -1,0 +1,167 @@
+"""A wizard step's form: one row per profile field, errors shown inline.
+
+The form never changes the profile. It receives the current profile from the
+app (`rebase` after its own edits, `show` when the profile was replaced from
+elsewhere) and, on every change, posts either `Edited` with the new profile or
+`Invalid` with pydantic's messages by widget id.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
+from textual.validation import ValidationResult, Validator
+from textual.widget import Widget
+from textual.widgets import Input, Label, Select, Static, Switch
+
+from wizard_tui.schemas.profile import Profile
+from wizard_tui.tui.fields import FieldSpec, apply_values, field_error
+
+_CHOICE_LABELS = {
+    ("model", "quantization"): "from checkpoint",
+    ("vllm_args", "block_size"): "auto",
+}
+
+
+class PydanticValidator(Validator):
+    """A Textual validator that asks the field's pydantic model (one source of
+    truth) and reports pydantic's message."""
+
+    def __init__(self, spec: FieldSpec) -> None:
+        super().__init__()
+        self.spec = spec
+
+    def validate(self, value: str) -> ValidationResult:
+        message = field_error(self.spec, self.spec.parse(value))
+        return self.failure(message) if message else self.success()
+
+
+class StepForm(VerticalScroll, can_focus=False):
+    """Base class of the Model, Hardware, Workload and Policy steps."""
+
+    FIELDS: ClassVar[tuple[FieldSpec, ...]] = ()
+    TITLE: ClassVar[str] = ""
+
+    class Edited(Message):
+        """The user changed a field and the whole profile is valid."""
+
+        def __init__(self, form: StepForm, profile: Profile) -> None:
+            super().__init__()
+            self.form = form
+            self.profile = profile
+
+    class Invalid(Message):
+        """The user changed a field and the profile is not valid."""
+
+        def __init__(self, form: StepForm, errors: dict[str, str]) -> None:
+            super().__init__()
+            self.form = form
+            self.errors = errors
+
+    def __init__(self, profile: Profile, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.profile = profile
+        self.errors: dict[str, str] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Static(self.TITLE, classes="step-title")
+        for spec in self.FIELDS:
+            with Horizontal(classes="field-row"):
+                yield Label(spec.label, classes="field-label")
+                yield self._make_widget(spec)
+            yield Static("", id=f"{spec.dom_id}-error", classes="field-error")
+            yield from self.compose_after(spec)
+        yield from self.compose_extra()
+
+    def compose_after(self, spec: FieldSpec) -> ComposeResult:
+        """Widgets placed right after a field's row (a button, a hint)."""
+        yield from ()
+
+    def compose_extra(self) -> ComposeResult:
+        """Widgets placed below the fields."""
+        yield from ()
+
+    def _make_widget(self, spec: FieldSpec) -> Widget:
+        value = spec.display(spec.current(self.profile))
+        tooltip = spec.description
+        if spec.kind == "switch":
+            return Switch(value=value, id=spec.dom_id, tooltip=tooltip)
+        if spec.kind == "select":
+            label = _CHOICE_LABELS.get((spec.section, spec.name), "auto")
+            options = [(str(c), str(c)) for c in spec.choices()]
+            if spec.optional:
+                options.insert(0, (label, ""))
+            return Select(
+                options,
+                value=value,
+                allow_blank=False,
+                compact=True,
+                id=spec.dom_id,
+                tooltip=tooltip,
+            )
+        return Input(
+            value=value,
+            placeholder=spec.placeholder,
+            validators=[PydanticValidator(spec)],
+            validate_on=["changed"],
+            compact=True,
+            id=spec.dom_id,
+            tooltip=tooltip,
+            select_on_focus=False,
+        )
+
+    def raw_values(self) -> dict[str, Any]:
+        """The widgets' contents by widget id."""
+        raw: dict[str, Any] = {}
+        for spec in self.FIELDS:
+            widget = self.query_one(f"#{spec.dom_id}")
+            value = widget.value  # type: ignore[attr-defined]
+            raw[spec.dom_id] = "" if value is Select.BLANK else value
+        return raw
+
+    def rebase(self, profile: Profile) -> None:
+        """Take `profile` as the value the widgets are compared against."""
+        self.profile = profile
+
+    def show(self, profile: Profile) -> None:
+        """Show `profile` in the widgets (it was replaced: loaded, detected)."""
+        self.profile = profile
+        for spec in self.FIELDS:
+            widget = self.query_one(f"#{spec.dom_id}")
+            value = spec.display(spec.current(profile))
+            with widget.prevent(Input.Changed, Select.Changed, Switch.Changed):
+                if widget.value != value:  # type: ignore[attr-defined]
+                    widget.value = value  # type: ignore[attr-defined]
+        self._show_errors({})
+
+    @on(Input.Changed)
+    @on(Select.Changed)
+    @on(Switch.Changed)
+    def _field_changed(self, event: Message) -> None:
+        event.stop()
+        self.check()
+
+    def check(self) -> None:
+        """Validate the widgets against the current profile and post the result."""
+        candidate = apply_values(self.profile, self.FIELDS, self.raw_values())
+        self._show_errors(candidate.errors)
+        if candidate.profile is None:
+            self.post_message(self.Invalid(self, candidate.errors))
+        elif candidate.profile != self.profile:
+            self.post_message(self.Edited(self, candidate.profile))
+        else:
+            self.post_message(self.Edited(self, self.profile))
+
+    def _show_errors(self, errors: dict[str, str]) -> None:
+        self.errors = errors
+        for spec in self.FIELDS:
+            message = errors.get(spec.dom_id, "")
+            note = self.query_one(f"#{spec.dom_id}-error", Static)
+            note.update(message)
+            note.display = bool(message)
+            widget = self.query_one(f"#{spec.dom_id}")
+            widget.set_class(bool(message), "-invalid")
