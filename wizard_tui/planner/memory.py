@@ -1,0 +1,118 @@
+"""Per-GPU memory that is not KV cache: weights, activation peak, non-torch and
+CUDA graphs. All results in bytes unless a name ends in ``_gib`` (2^30 bytes).
+
+The activation and graph coefficients are fitted on the logs in
+``tests/data/vllm_kv_logs.yaml`` (ids in comments) with a mechanism, not per
+case: a forward pass of max_num_batched_tokens tokens through the MLP and the
+residual stream, plus the sampler's [max_num_seqs x vocab] logits on the last
+pipeline stage.
+"""
+
+from __future__ import annotations
+
+from wizard_tui.planner.eras import V0, Era
+from wizard_tui.schemas.facts import ModelArch
+
+GIB = float(1 << 30)
+
+
+def _param_bytes(arch: ModelArch) -> float:
+    """Bytes per parameter of the body (quantized checkpoints pack tighter)."""
+    if arch.total_params <= 0:
+        return 2.0
+    return max(0.25, arch.weight_bytes / arch.total_params)
+
+
+def stage_weight_bytes(arch: ModelArch, layers: list[int], tp: int) -> list[float]:
+    """Weight bytes on one rank of each pipeline stage.
+
+    Layers split by `stage_layer_counts`; the embedding (vocab x hidden, 16-bit)
+    sits on the first stage, the LM head on the last (a tied head is a second
+    copy there when PP > 1, field case 10); the vision tower on the first stage.
+    TP divides everything (vocab-parallel embedding, column/row-parallel
+    linears); K/V projections are replicated when TP > H_kv.
+    """
+    emb = float(arch.vocab_size * arch.hidden_size * 2)
+    head = 0.0 if arch.tie_word_embeddings else emb
+    vision = float(arch.vision_params * 2)
+    body = max(0.0, arch.weight_bytes - emb - head - vision)
+    per_layer = body / max(1, arch.num_layers)
+    extra_kv = 0.0
+    if arch.kv_lora_rank is None and tp > arch.num_kv_heads > 0:
+        # Each rank keeps one whole KV head: 2 x hidden x head_dim per layer.
+        share = arch.num_kv_heads / tp
+        extra_kv = 2 * arch.hidden_size * arch.head_dim * _param_bytes(arch)
+        extra_kv *= 1 - share
+    pp = len(layers)
+    out = []
+    for s, n in enumerate(layers):
+        total = per_layer * n
+        if s == 0:
+            total += emb + vision
+        if s == pp - 1:
+            total += emb if (arch.tie_word_embeddings and pp > 1) else head
+        out.append(total / tp + extra_kv * n)
+    return out
+
+
+def mlp_width(arch: ModelArch, tp: int) -> float:
+    """MLP intermediate width one token activates on one rank (MoE: top-k
+    experts plus shared experts)."""
+    if arch.num_experts and arch.num_experts_per_tok:
+        width = arch.moe_intermediate_size or arch.intermediate_size
+        return width * (arch.num_experts_per_tok + arch.num_shared_experts) / tp
+    return arch.intermediate_size / tp
+
+
+def activation_bytes(
+    arch: ModelArch,
+    era: Era,
+    tp: int,
+    batched_tokens: int,
+    max_num_seqs: int,
+    last_stage: bool,
+) -> float:
+    """Profiled activation peak on one rank, bytes.
+
+    forward = N x (3 x I_rank + 3 x H) x 2 B: the gate/up output (2 I), the
+    activated half (I) and three hidden-size buffers of the residual stream,
+    16-bit, for the N = max_num_batched_tokens dummy tokens. Fitted on V0 logs
+    c01/c02 (Llama-3.1-8B: 2.07 -> 2.99 GiB for 20,000 -> 29,000 tokens,
+    i.e. 109.8 KB per token vs 110.6 KB from this formula) and on V1 stage-0
+    PP logs c50/c51 (no sampler there).
+    logits (last stage) = min(S, N) x vocab x c bytes for the sampler warm-up,
+    c = 32 B before 0.17 (~8 fp32 copies, logs c83-c89), 9 B from 0.17 (logs
+    c47-c78, c80 -> c81 is the 0.16 -> 0.17 drop), 4 B in V0.
+    """
+    n = max(0, batched_tokens)
+    fwd = n * (3 * mlp_width(arch, tp) + 3 * arch.hidden_size) * 2.0
+    fwd *= era.fwd_bytes_per_token_elem
+    logits = 0.0
+    if last_stage:
+        seqs = min(max_num_seqs, n) if era.name != V0 else max_num_seqs
+        logits = seqs * arch.vocab_size * era.logits_bytes_per_elem
+    return fwd + logits
+
+
+def non_torch_gib(era: Era, tp: int, pp: int) -> float:
+    """NCCL, cuBLAS and custom all-reduce buffers per GPU, GiB: ~0.25 at TP1,
+    ~2.1 at TP >= 2 from 0.19 (logs c47/c48/c57), 0.13/0.55 before (c80,
+    c87, c89), 0.07 with pipeline-only parallelism (c50, c51)."""
+    if tp >= 2:
+        return era.non_torch_tp_multi
+    if pp >= 2:
+        return era.non_torch_pp_only
+    return era.non_torch_tp1
+
+
+def cuda_graph_gib(
+    n_sizes: int, layers: int, enforce_eager: bool, is_moe: bool = False
+) -> float:
+    """CUDA-graph pool per GPU, GiB: n_sizes x (0.0063 + 0.00036 x layers),
+    fitted on the 0.19 logs (c47 Llama-8B 0.91, c56 70B 1.79, c72 Gemma-2 1.09,
+    c78 phi-4 1.07 with 51 capture sizes); MoE graphs hold ~1.6x more (c69,
+    c71). 0 with enforce_eager."""
+    if enforce_eager or n_sizes <= 0:
+        return 0.0
+    g = n_sizes * (0.0063 + 0.00036 * layers)
+    return g * 1.6 if is_moe else g

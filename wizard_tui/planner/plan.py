@@ -1,0 +1,912 @@
+"""From a `PlanRequest` to a `PlanResponse`: budget, KV pages, verdict, advice.
+
+`evaluate` computes one configuration (fixed TP and knobs) with plain
+dataclasses so that auto TP, the what-if list and max_model_len searches can
+re-run it cheaply; `run_plan` turns the chosen one into the pydantic response.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from dataclasses import dataclass, field, replace
+
+from wizard_tui.planner import eras as E
+from wizard_tui.planner import kv as K
+from wizard_tui.planner import memory as MEM
+from wizard_tui.planner.speed import estimate_speed
+from wizard_tui.schemas.facts import GpuSpec, ModelArch
+from wizard_tui.schemas.plan import (
+    KvCache,
+    PerGpu,
+    PlanRequest,
+    PlanResponse,
+    Speed,
+    WhatIf,
+    WorkloadFit,
+)
+from wizard_tui.schemas.profile import NEWEST_VLLM_VERSION, pipeline_size
+
+log = logging.getLogger(__name__)
+
+GIB = float(1 << 30)
+MIB = float(1 << 20)
+_FP8_KV = ("fp8", "fp8_e4m3", "fp8_e5m2", "fp8_inc", "fp8_per_token_head")
+_ONLINE_QUANT = ("fp8", "bitsandbytes", "experts_int8", "torchao", "fbgemm_fp8")
+_QUANT_ALIASES = {
+    "awq_marlin": "awq",
+    "auto_awq": "awq",
+    "gptq_marlin": "gptq",
+    "gptq_marlin_24": "gptq",
+    "fbgemm_fp8": "fp8",
+}
+_REMOVED_IN_034 = ("bitsandbytes", "gguf")
+
+
+def parse_size(value: object) -> int | None:
+    """An int, or vLLM's human-readable size ('8k', '1G', '25.6k'): lowercase
+    suffixes are decimal (k = 1,000), uppercase binary (K = 1,024)
+    (`engine/arg_utils.py::human_readable_int`). None when unreadable."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if not isinstance(value, str):
+        return None
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmgtKMGT]?)\s*", value)
+    if not m:
+        return None
+    number, suffix = float(m.group(1)), m.group(2)
+    power = " kmgt".index(suffix.lower()) if suffix else 0
+    base = 1024 if suffix.isupper() else 1000
+    return int(number * base**power)
+
+
+@dataclass(frozen=True, slots=True)
+class Knobs:
+    """Engine settings after defaults, for one evaluation."""
+
+    tp: int
+    pp: int
+    util: float
+    util_set: bool
+    overhead_gib: float
+    max_model_len: int
+    kv_dtype: str
+    max_num_seqs: int
+    batched_tokens: int
+    chunked: bool
+    enforce_eager: bool
+    block_size: int | None
+    kv_cache_memory_bytes: int | None
+    hybrid_manager: bool
+    total_gib: float
+
+
+@dataclass(slots=True)
+class Outcome:
+    """One configuration evaluated: the bottleneck stage's figures, in GiB."""
+
+    knobs: Knobs
+    total: float
+    usable: float
+    weights: float
+    activation: float
+    non_torch: float
+    graphs: float  # graph pool estimate, charged or not
+    graphs_charged: bool
+    other: float
+    kv: float
+    free: float
+    layout: K.KvLayout
+    blocks: int
+    tokens: int
+    concurrency: float
+    request_gib: float
+    check_gib: float  # KV memory the fit check compares with
+    blockers: list[str] = field(default_factory=list)
+
+    @property
+    def starts(self) -> bool:
+        return not self.blockers
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    arch: ModelArch
+    gpu: GpuSpec
+    era: E.Era
+
+
+def _in_flight(k: Knobs) -> int:
+    # Tokens in flight per step: max_concurrent_batches (PP size) x budget.
+    return k.batched_tokens * max(1, k.pp)
+
+
+def evaluate(ctx: Context, k: Knobs) -> Outcome:
+    """Memory, KV pages and the startup verdict of one configuration."""
+    arch, era = ctx.arch, ctx.era
+    counts = K.stage_layer_counts(arch.num_layers, k.pp)
+    weights = MEM.stage_weight_bytes(arch, counts, k.tp)
+    kinds = K.layer_kinds(arch, k.hybrid_manager)
+    nt = MEM.non_torch_gib(era, k.tp, k.pp)
+    n_sizes = E.capture_sizes(k.max_num_seqs, era)
+    is_moe = bool(arch.num_experts)
+    usable = k.total_gib * k.util
+    in_flight = _in_flight(k)
+
+    best: Outcome | None = None
+    start = 0
+    for s, n in enumerate(counts):
+        stage_kinds = kinds[start : start + n]
+        start += n
+        w = weights[s] / GIB
+        a = MEM.activation_bytes(
+            arch, era, k.tp, k.batched_tokens, k.max_num_seqs, s == k.pp - 1
+        )
+        a /= GIB
+        g = MEM.cuda_graph_gib(n_sizes, n, k.enforce_eager, is_moe)
+        charged = era.graphs_charged
+        layout = K.build_layout(arch, stage_kinds, k.tp, k.kv_dtype, k.block_size, era)
+        margin = 0.0
+        if k.kv_cache_memory_bytes is not None:
+            kv = k.kv_cache_memory_bytes / GIB
+        elif era.name == E.V1_EXTENSIBLE:
+            # c.3: min(R - U, F - margin) - transient peak, U = what stays used.
+            used = w + nt + g
+            margin = max(1.0, 0.75 * a)
+            kv = min(usable - used, k.total_gib - k.overhead_gib - used - margin) - a
+        else:
+            kv = usable - w - a - nt - (g if charged else 0.0)
+        blocks = layout.blocks(kv * GIB)
+        out = Outcome(
+            knobs=k,
+            total=k.total_gib,
+            usable=usable,
+            weights=w,
+            activation=a,
+            non_torch=nt,
+            graphs=g,
+            graphs_charged=charged,
+            other=0.0,
+            kv=kv,
+            free=0.0,
+            layout=layout,
+            blocks=blocks,
+            tokens=0,
+            concurrency=0.0,
+            request_gib=0.0,
+            check_gib=0.0,
+        )
+        if best is None or (blocks, -w) < (best.blocks, -best.weights):
+            best = out
+    assert best is not None
+    o = best
+    kv_used = max(0.0, o.kv)
+    charged_g = o.graphs if o.graphs_charged else 0.0
+    o.other = o.usable - (o.weights + o.activation + o.non_torch + charged_g + kv_used)
+    o.free = (
+        k.total_gib
+        - k.overhead_gib
+        - (o.weights + o.activation + o.non_torch + o.graphs + kv_used)
+    )
+    lay = o.layout
+    o.tokens = lay.tokens(o.blocks, k.max_model_len, in_flight)
+    o.concurrency = lay.concurrency(o.blocks, k.max_model_len, in_flight)
+    o.request_gib = lay.request_bytes(k.max_model_len, in_flight) / GIB
+    check = kv_used
+    if era.name == E.V1_EXTENSIBLE:
+        check -= lay.bytes_per_block / GIB  # the null block (c.5)
+    o.check_gib = check
+    _startup_blockers(ctx, o)
+    return o
+
+
+def _startup_blockers(ctx: Context, o: Outcome) -> None:
+    """Why vLLM would refuse to start, in its own words with our numbers."""
+    k, era = o.knobs, ctx.era
+    hint = (
+        "reduce max_model_len or max_num_seqs, or use a bigger device"
+        if era.name == E.V1_EXTENSIBLE and k.util >= 1.0
+        else "Try increasing `gpu_memory_utilization` or decreasing `max_model_len`"
+    )
+    if era.checks_free_memory and k.kv_cache_memory_bytes is None:
+        free = k.total_gib - k.overhead_gib
+        if free < o.usable:
+            top = math.floor(free / k.total_gib * 100) / 100
+            o.blockers.append(
+                f"Free memory on device ({free:.2f}/{k.total_gib:.2f} GiB) on startup "
+                f"is less than desired GPU memory utilization ({k.util:.2f}, "
+                f"{o.usable:.2f} GiB): set gpu_memory_utilization <= {top:.2f} or "
+                f"free {o.usable - free:.2f} GiB held by other processes"
+            )
+    elif k.overhead_gib > 0 and k.overhead_gib + o.usable > k.total_gib:
+        o.blockers.append(
+            f"CUDA out of memory: the budget {o.usable:.2f} GiB plus "
+            f"{k.overhead_gib:.2f} GiB held by others exceeds the "
+            f"{k.total_gib:.2f} GiB GPU; lower gpu_memory_utilization to "
+            f"{max(0.0, (k.total_gib - k.overhead_gib) / k.total_gib):.2f}"
+        )
+    if o.kv <= 0 or o.blocks <= 0:
+        o.blockers.append(
+            f"No available memory for the cache blocks: {o.weights:.2f} GiB weights "
+            f"+ {o.activation:.2f} GiB activation + {o.non_torch:.2f} GiB non-torch"
+            + (f" + {o.graphs:.2f} GiB CUDA graphs" if o.graphs_charged else "")
+            + f" leave {o.kv:.2f} GiB of the {o.usable:.2f} GiB budget. {hint}."
+        )
+        return
+    if o.layout.v0:
+        if k.max_model_len > o.tokens:
+            o.blockers.append(
+                f"The model's max seq len ({k.max_model_len}) is larger than the "
+                f"maximum number of tokens that can be stored in KV cache "
+                f"({o.tokens}). Try increasing `gpu_memory_utilization` or "
+                "decreasing `max_model_len` when initializing the engine."
+            )
+    elif o.request_gib > o.check_gib:
+        est = o.layout.max_len_fit(o.check_gib * GIB, _in_flight(k), k.max_model_len)
+        o.blockers.append(
+            f"To serve at least one request with the model's max seq len "
+            f"({k.max_model_len}), {o.request_gib:.2f} GiB KV cache is needed, which "
+            f"is larger than the available KV cache memory ({o.check_gib:.2f} GiB). "
+            f"Based on the available memory, the estimated maximum model length is "
+            f"{est}. {hint}."
+        )
+    if any(s.kind == "mamba" for s in o.layout.specs) and k.max_num_seqs > o.blocks:
+        o.blockers.append(
+            f"max_num_seqs ({k.max_num_seqs}) exceeds the available Mamba cache "
+            f"blocks ({o.blocks}); each decoding sequence needs one: set "
+            f"max_num_seqs <= {o.blocks}"
+        )
+    if k.kv_cache_memory_bytes is not None:
+        need = o.weights + o.activation + o.non_torch + o.graphs + o.kv
+        room = k.total_gib - k.overhead_gib
+        if need > room:
+            o.blockers.append(
+                f"CUDA out of memory: kv_cache_memory_bytes {o.kv:.2f} GiB plus "
+                f"{need - o.kv:.2f} GiB of weights, activations, non-torch and "
+                f"graphs is {need:.2f} GiB, more than the {room:.2f} GiB free; "
+                f"set kv_cache_memory_bytes <= {int(max(0.0, o.kv - need + room) * GIB)}"
+            )
+    elif not o.graphs_charged and o.graphs > 0 and o.free < 0:
+        o.blockers.append(
+            f"CUDA out of memory during CUDA graph capture: graphs need about "
+            f"{o.graphs:.2f} GiB outside the {o.usable:.2f} GiB budget and only "
+            f"{o.graphs + o.free:.2f} GiB is left; lower gpu_memory_utilization to "
+            f"{max(0.0, k.util + o.free / k.total_gib):.2f} or set enforce_eager"
+        )
+
+
+# ---------------------------------------------------------------------------
+# Knobs from the profile
+
+
+def _knobs(req: PlanRequest, era: E.Era, warnings: list[str]) -> Knobs:
+    p = req.profile
+    args = p.outputs.vllm_args
+    gpu = req.gpu
+    total = gpu.cuda_total_gib
+    pp = pipeline_size(args)
+    max_len = p.model.max_model_len or req.model.max_model_len
+
+    def flag(name: str) -> bool | None:
+        value = args.get(name)
+        if value is None:
+            return None
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "false"):
+            return value.lower() == "true"
+        warnings.append(f"vllm_args.{name}: {value!r} is not true/false; ignored")
+        return None
+
+    def count(name: str) -> int | None:
+        if name not in args:
+            return None
+        value = parse_size(args[name])
+        if value is None or value < 1:
+            warnings.append(
+                f"vllm_args.{name}: {args[name]!r} is not a positive number; ignored"
+            )
+            return None
+        return value
+
+    seqs_default, tokens_default = E.default_batch_limits(era, gpu.name, total)
+    max_num_seqs = count("max_num_seqs") or seqs_default
+    chunked_flag = flag("enable_chunked_prefill")
+    batched = count("max_num_batched_tokens")
+    if era.name == E.V0:
+        default_tokens, chunked = E.v0_batched_tokens(max_len, chunked_flag)
+        batched = batched or default_tokens
+    else:
+        chunked = chunked_flag is not False
+        if batched is None:
+            batched = tokens_default if chunked else max(max_len, tokens_default)
+    kv_bytes = None
+    if "kv_cache_memory_bytes" in args:
+        kv_bytes = parse_size(args["kv_cache_memory_bytes"])
+        if kv_bytes is None or kv_bytes < 0:
+            warnings.append(
+                f"vllm_args.kv_cache_memory_bytes: {args['kv_cache_memory_bytes']!r} "
+                "is not a size (e.g. 8589934592 or '8G'); ignored"
+            )
+            kv_bytes = None
+        elif era.version[:2] < (0, 10):
+            warnings.append(
+                f"vllm_args.kv_cache_memory_bytes: vLLM {era.text} has no such flag; "
+                "ignored (it arrived in 0.10)"
+            )
+            kv_bytes = None
+    util_set = p.policy.gpu_memory_utilization is not None
+    util = p.policy.gpu_memory_utilization if util_set else era.default_util
+    hybrid = flag("disable_hybrid_kv_cache_manager") is not True
+    return Knobs(
+        tp=p.hardware.tp_size or 1,
+        pp=pp,
+        util=float(util),
+        util_set=util_set,
+        overhead_gib=float(p.policy.overhead_gb or 0.0),
+        max_model_len=int(max_len),
+        kv_dtype=p.model.kv_cache_dtype,
+        max_num_seqs=max_num_seqs,
+        batched_tokens=batched,
+        chunked=chunked,
+        enforce_eager=bool(flag("enforce_eager")),
+        block_size=count("block_size"),
+        kv_cache_memory_bytes=kv_bytes,
+        hybrid_manager=hybrid,
+        total_gib=float(total),
+    )
+
+
+# ---------------------------------------------------------------------------
+# Validity: TP, lengths, dtypes and quantization
+
+
+def tp_valid(arch: ModelArch, tp: int) -> bool:
+    """Attention heads divisible by TP, and KV heads divisible by TP or TP by
+    them (`config/model.py::verify_with_parallel_config`, `models/llama.py`)."""
+    if arch.num_attention_heads % tp:
+        return False
+    if K.is_mla(arch) or arch.num_kv_heads <= 0:
+        return True
+    return arch.num_kv_heads % tp == 0 or tp % arch.num_kv_heads == 0
+
+
+def _validity(req: PlanRequest, era: E.Era, k: Knobs, warnings: list[str]) -> list[str]:
+    arch, gpu, prof = req.model, req.gpu, req.profile
+    out: list[str] = []
+    if arch.num_attention_heads % k.tp:
+        out.append(
+            f"Total number of attention heads ({arch.num_attention_heads}) must be "
+            f"divisible by tensor parallel size ({k.tp}): use a TP that divides it"
+        )
+    elif not tp_valid(arch, k.tp):
+        out.append(
+            f"{arch.num_kv_heads} KV heads and tensor parallel size {k.tp} do not "
+            "divide one another, which vLLM's attention layers require"
+        )
+    if k.pp > arch.num_layers:
+        out.append(
+            f"pipeline_parallel_size {k.pp} is more than the {arch.num_layers} layers"
+        )
+    if k.tp * k.pp > prof.hardware.gpus:
+        out.append(
+            f"TP {k.tp} x PP {k.pp} = {k.tp * k.pp} GPUs, but hardware.gpus is "
+            f"{prof.hardware.gpus}"
+        )
+    if k.max_model_len > arch.max_model_len:
+        out.append(
+            f"User-specified max_model_len ({k.max_model_len}) is greater than the "
+            f"derived max_model_len ({arch.max_model_len}) of the model's config; "
+            f"set max_model_len <= {arch.max_model_len} (or "
+            "VLLM_ALLOW_LONG_MAX_MODEL_LEN=1 at your own risk)"
+        )
+    if (
+        arch.model_type == "gemma2"
+        and era.version < (0, 6, 5)
+        and k.max_model_len > 4096
+    ):
+        out.append(
+            f"vLLM {era.text} caps Gemma-2 at 4096 tokens (interleaved sliding "
+            "window unsupported before 0.6.5): set max_model_len <= 4096"
+        )
+    cc = _capability(gpu)
+    fp8_ok = gpu.fp8 or (cc is not None and cc >= (8, 9))
+    quant = prof.model.quantization
+    ckpt = arch.quant.method if arch.quant else None
+    if quant in _REMOVED_IN_034 and era.version[:2] >= (0, 34):
+        out.append(
+            f"quantization {quant!r} was removed in vLLM 0.34: use an AWQ/GPTQ or "
+            "FP8 checkpoint, or target an older engine.vllm_version"
+        )
+    if (
+        quant
+        and ckpt
+        and _QUANT_ALIASES.get(quant, quant) != _QUANT_ALIASES.get(ckpt, ckpt)
+    ):
+        out.append(
+            f"Quantization method specified in the model config ({ckpt}) does not "
+            f"match the quantization method specified in the `quantization` "
+            f"argument ({quant}): leave model.quantization null (auto-detected)"
+        )
+    if quant and not ckpt and quant not in _ONLINE_QUANT:
+        out.append(
+            f"quantization {quant!r} needs a checkpoint quantized that way, and "
+            f"{arch.model_id} is not: use a {quant.upper()} repository, or 'fp8' "
+            "for online quantization"
+        )
+    if quant == "fp8" and not fp8_ok:
+        out.append(
+            f"FP8 quantization needs compute capability 8.9 or newer; {gpu.name} has "
+            f"{gpu.compute_capability or 'an older one'}: use a bfloat16 or "
+            "AWQ/GPTQ checkpoint"
+        )
+    if k.kv_dtype in _FP8_KV and not fp8_ok:
+        out.append(
+            f"kv_cache_dtype {k.kv_dtype} needs FP8 support (compute capability "
+            f"8.9+); {gpu.name} has {gpu.compute_capability or 'less'}: use 'auto'"
+        )
+    if k.kv_dtype in ("fp8_ds_mla", "nvfp4_ds_mla") and not K.is_mla(arch):
+        out.append(
+            f"kv_cache_dtype {k.kv_dtype} is only for MLA models (DeepSeek-V3.2 "
+            f"style); {arch.model_id} is not one: use 'fp8' or 'auto'"
+        )
+    awq = ckpt in ("awq", "awq_marlin") or quant in ("awq", "awq_marlin")
+    if awq and cc is not None and cc < (7, 5):
+        out.append(
+            f"AWQ needs compute capability 7.5 or newer; {gpu.name} has "
+            f"{gpu.compute_capability}: use a GPTQ or bfloat16 checkpoint"
+        )
+    if (
+        (quant == "bitsandbytes" or ckpt == "bitsandbytes")
+        and k.tp > 1
+        and era.version[:2] < (0, 8)
+    ):
+        out.append(
+            "Prequantized bitsandbytes models are not supported with tensor "
+            f"parallel in vLLM {era.text}: use pipeline_parallel_size {k.tp} instead"
+        )
+    if ckpt and "fp8" in ckpt and not fp8_ok and not quant:
+        warnings.append(
+            f"{gpu.name} has no FP8 compute: vLLM runs this FP8 checkpoint "
+            "weight-only (Marlin), slower than on Ada/Hopper"
+        )
+    if era.name != E.V0 and not k.chunked and k.batched_tokens < k.max_model_len:
+        out.append(
+            f"max_num_batched_tokens ({k.batched_tokens}) is smaller than "
+            f"max_model_len ({k.max_model_len}) with chunked prefill disabled: set "
+            f"max_num_batched_tokens >= {k.max_model_len} or enable chunked prefill"
+        )
+    if arch.architecture.startswith("Mllama") and k.max_num_seqs > 32:
+        out.append(
+            f"cross-attention vision model with max_num_seqs {k.max_num_seqs}: "
+            "vLLM runs out of memory at startup; set max_num_seqs <= 32 and "
+            "enforce_eager: true"
+        )
+    return out
+
+
+def _capability(gpu: GpuSpec) -> tuple[int, int] | None:
+    text = gpu.compute_capability or ""
+    m = re.match(r"(\d+)\.(\d+)", text)
+    return (int(m.group(1)), int(m.group(2))) if m else None
+
+
+# ---------------------------------------------------------------------------
+# Searches: auto TP, max_model_len fit, utilisation needed
+
+
+def _tp_candidates(arch: ModelArch, gpus: int, pp: int) -> list[int]:
+    limit = max(1, gpus // max(1, pp))
+    return [t for t in range(1, limit + 1) if tp_valid(arch, t)]
+
+
+def _max_len_fit(ctx: Context, o: Outcome) -> int:
+    """Largest max_model_len that starts. V1: vLLM's estimate over the KV memory
+    (the activation does not depend on it). V0: the profiled batch follows
+    max_model_len, so each length is re-evaluated."""
+    k = o.knobs
+    cap = ctx.arch.max_model_len
+    if ctx.era.name != E.V0:
+        if o.check_gib <= 0:
+            return 0
+        return o.layout.max_len_fit(o.check_gib * GIB, _in_flight(k), cap)
+
+    def ok(length: int, chunked: bool | None) -> bool:
+        tokens, ch = E.v0_batched_tokens(length, chunked)
+        trial = evaluate(ctx, replace(k, max_model_len=length, batched_tokens=tokens,
+                                      chunked=ch))  # fmt: skip
+        return trial.kv > 0 and trial.tokens >= length
+
+    best = 0
+    for chunked, lo, hi in ((False, 1, min(cap, 32768)), (True, 32769, cap)):
+        if lo > hi:
+            continue
+        if not ok(lo, chunked):
+            continue
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if ok(mid, chunked):
+                lo = mid
+            else:
+                hi = mid - 1
+        best = max(best, lo)
+    return best
+
+
+def _util_needed(ctx: Context, o: Outcome) -> float | None:
+    """Smallest gpu_memory_utilization (0.01 steps) at which one max_model_len
+    request fits: (non-KV terms charged + one request's KV) / total."""
+    if ctx.era.name == E.V0 or o.layout.v0:
+        need_kv = o.knobs.max_model_len * (o.layout.bytes_per_token or 0) / GIB
+    else:
+        need_kv = o.request_gib
+    need = o.weights + o.activation + o.non_torch + need_kv
+    if o.graphs_charged:
+        need += o.graphs
+    if ctx.era.name == E.V1_EXTENSIBLE:
+        need += o.layout.bytes_per_block / GIB
+    util = math.ceil(need / o.total * 100 - 1e-9) / 100
+    return util if util <= 1.0 else None
+
+
+# ---------------------------------------------------------------------------
+# The response
+
+
+def _workload(req: PlanRequest, o: Outcome) -> WorkloadFit:
+    w = req.profile.workload
+    per_request = w.prompt_tokens + w.gen_tokens
+    frag = req.profile.policy.fragmentation_factor
+    length = min(per_request, o.knobs.max_model_len)
+    need = o.layout.request_blocks(length, _in_flight(o.knobs)) * frag
+    fit = int(o.blocks // need) if need > 0 and o.starts else 0
+    if per_request > o.knobs.max_model_len:
+        fit = 0
+    fit = min(fit, o.knobs.max_num_seqs)
+    return WorkloadFit(
+        concurrency_fit=fit, tokens_per_request=per_request, requested=w.concurrency
+    )
+
+
+def _what_ifs(ctx: Context, req: PlanRequest, o: Outcome, fit_len: int) -> list[WhatIf]:
+    k = o.knobs
+    trials: list[tuple[str, Knobs]] = []
+    fp8_ok = ctx.gpu.fp8 or (_capability(ctx.gpu) or (0, 0)) >= (8, 9)
+    if k.kv_dtype in ("auto", "float16", "bfloat16") and fp8_ok:
+        dtype = "fp8_ds_mla" if K.is_mla(ctx.arch) and ctx.era.version >= (
+            0, 34, 0) else "fp8"  # fmt: skip
+        trials.append((f"kv_cache_dtype: {dtype}", replace(k, kv_dtype=dtype)))
+    gpus = req.profile.hardware.gpus
+    bigger = [t for t in _tp_candidates(ctx.arch, 1 << 12, k.pp) if t > k.tp]
+    if bigger:
+        nxt = bigger[0]
+        if nxt * k.pp <= gpus:
+            trials.append((f"tp_size: {nxt}", replace(k, tp=nxt)))
+        else:
+            trials.append(
+                (f"gpus: {nxt * k.pp} with tp_size {nxt}", replace(k, tp=nxt))
+            )
+    if not o.starts and 0 < fit_len < k.max_model_len:
+        trials.append((f"max_model_len: {fit_len}", replace(k, max_model_len=fit_len)))
+    elif k.max_model_len > 4096:
+        half = k.max_model_len // 2
+        trials.append((f"max_model_len: {half}", replace(k, max_model_len=half)))
+    if ctx.era.name != E.V1_EXTENSIBLE and k.util < 0.95:
+        u = round(min(0.95, k.util + 0.05), 2)
+        trials.append((f"gpu_memory_utilization: {u:.2f}", replace(k, util=u)))
+    if o.graphs_charged and not k.enforce_eager and o.graphs >= 0.5:
+        trials.append(("enforce_eager: true", replace(k, enforce_eager=True)))
+    if ctx.era.name != E.V0 and k.batched_tokens > 2048 and k.chunked:
+        trials.append(("max_num_batched_tokens: 2048", replace(k, batched_tokens=2048)))
+
+    scored = []
+    for label, knobs in trials:
+        t = evaluate(ctx, knobs)
+        change = t.tokens - o.tokens
+        pct = f" ({change / o.tokens:+.0%})" if o.tokens else ""
+        verdict = "starts" if t.starts else "still does not start"
+        effect = (
+            f"KV cache {o.tokens:,} -> {t.tokens:,} tokens{pct}, max concurrency "
+            f"{o.concurrency:.2f}x -> {t.concurrency:.2f}x; {verdict}"
+        )
+        rank = (0 if (t.starts and not o.starts) else 1, -change)
+        scored.append((rank, WhatIf(change=label, effect=effect)))
+    scored.sort(key=lambda item: item[0])
+    return [w for _, w in scored[:3]]
+
+
+def _explanations(o: Outcome, era: E.Era, fit_len: int) -> dict[str, str]:
+    k = o.knobs
+    g = "charged to the budget" if o.graphs_charged else "outside the budget"
+    return {
+        "per_gpu.total_gib": "The GPU's memory as CUDA reports it (what vLLM logs).",
+        "per_gpu.usable_gib": (
+            f"The budget vLLM requests: gpu_memory_utilization {k.util:.2f} x "
+            f"{o.total:.2f} GiB."
+        ),
+        "per_gpu.weights_gib": (
+            f"Checkpoint bytes on one rank: split by TP {k.tp}, the worst of "
+            f"{k.pp} pipeline stage(s) with embeddings/LM head on theirs."
+        ),
+        "per_gpu.activation_gib": (
+            f"Profiled peak of a {k.batched_tokens}-token dummy forward pass plus "
+            f"the sampler's {k.max_num_seqs} x vocab logits (fitted on vLLM logs)."
+        ),
+        "per_gpu.non_torch_gib": (
+            f"NCCL, cuBLAS and all-reduce buffers for TP {k.tp}, as logged by "
+            f"vLLM {era.text}-era engines."
+        ),
+        "per_gpu.cuda_graph_gib": (
+            f"CUDA-graph pool ({o.graphs:.2f} GiB estimated, {g}"
+            + (", enforce_eager" if k.enforce_eager else "")
+            + ")."
+        ),
+        "per_gpu.other_gib": (
+            "What the budget keeps beside the terms above: 0.34's free-memory margin"
+            " and uncharged graph memory, negative when the budget is overdrawn."
+        ),
+        "per_gpu.kv_cache_gib": (
+            "kv_cache_memory_bytes as given."
+            if k.kv_cache_memory_bytes is not None
+            else "Budget minus weights, activation peak, non-torch and charged "
+            f"graphs ({era.label})."
+        ),
+        "per_gpu.free_gib": (
+            "GPU memory left after vLLM and policy.overhead_gb, graphs included."
+        ),
+        "kv_cache.tokens": (
+            "vLLM's 'GPU KV cache size': "
+            + (
+                "max concurrency x max_model_len (0.34 derives it)."
+                if o.layout.derived_tokens
+                else "blocks // KV groups x block size."
+            )
+        ),
+        "kv_cache.blocks": (
+            f"floor(KV memory / {o.layout.bytes_per_block:,} B per block), the "
+            "smallest over pipeline stages."
+        ),
+        "kv_cache.block_size": "Tokens per KV block for full-attention layers.",
+        "kv_cache.bytes_per_token": (
+            "Full-attention layers x per-rank KV heads x (K+V head size) x bytes "
+            "per element on one GPU."
+        ),
+        "max_concurrency": (
+            f"Blocks / blocks one {k.max_model_len}-token request needs over all "
+            "KV groups (vLLM's formula)."
+        ),
+        "max_model_len_fit": (
+            f"Largest length ({fit_len}) whose one request fits the KV memory, by "
+            "vLLM's estimate_max_model_len binary search."
+        ),
+        "workload.concurrency_fit": (
+            "Requests of prompt+gen tokens (x fragmentation_factor) whose blocks fit "
+            "at once, capped by max_num_seqs."
+        ),
+        "speed": (
+            "Estimates: memory-bandwidth roofline with efficiency, per-step floor, "
+            "KV reads and TP all-reduce; prefill from FLOPs."
+        ),
+        "utilization_needed": (
+            "Smallest gpu_memory_utilization at which one max_model_len request fits."
+        ),
+        "kv_cache_memory_bytes_suggested": (
+            "Budget minus weights, activation, non-torch and graphs minus 150 MiB, "
+            "as vLLM suggests after startup."
+        ),
+    }
+
+
+def _gib(x: float) -> float:
+    return round(x, 2)
+
+
+def plan(req: PlanRequest) -> PlanResponse:
+    """The whole plan; see `wizard_tui.planner.run_plan`."""
+    prof, arch, gpu = req.profile, req.model, req.gpu
+    era = E.era_for(prof.engine.vllm_version)
+    notes = list(req.notes)
+    warnings: list[str] = []
+    if prof.engine.vllm_version is None:
+        notes.append(
+            f"engine.vllm_version not set: planned for vLLM {NEWEST_VLLM_VERSION}, the "
+            "newest supported"
+        )
+    if arch.guessed:
+        warnings.append(
+            f"MODEL ARCHITECTURE GUESSED from params_b: {arch.model_id}'s config.json "
+            "was not found, so layers, heads and KV size are invented; every figure "
+            "below is approximate. Point model.id at a folder with config.json."
+        )
+    ctx = Context(arch, gpu, era)
+    base = _knobs(req, era, warnings)
+
+    # Auto TP: the smallest valid TP that starts, within the GPUs.
+    if prof.hardware.tp_size is None:
+        cands = _tp_candidates(arch, prof.hardware.gpus, base.pp) or [1]
+        chosen = None
+        for t in cands:
+            trial = evaluate(ctx, replace(base, tp=t))
+            if trial.starts:
+                chosen = trial
+                break
+        outcome = chosen or evaluate(ctx, replace(base, tp=cands[-1]))
+        notes.append(f"tp_size auto: {outcome.knobs.tp} (valid: {cands})")
+    else:
+        outcome = evaluate(ctx, base)
+    k = outcome.knobs
+
+    blockers = _validity(req, era, k, warnings) + outcome.blockers
+    starts = not blockers
+    fit_len = _max_len_fit(ctx, outcome)
+    util_needed = _util_needed(ctx, outcome)
+    suggested = None
+    if era.version[:2] >= (0, 10):
+        charged = outcome.weights + outcome.activation + outcome.non_torch
+        rest = outcome.usable - charged - outcome.graphs - 150 * MIB / GIB
+        suggested = int(rest * GIB) if rest > 0 else None
+
+    workload = _workload(req, outcome)
+    if not starts:
+        workload = workload.model_copy(update={"concurrency_fit": 0})
+    headroom_ok = outcome.free >= prof.policy.headroom_gb
+    fits = starts and workload.concurrency_fit >= prof.workload.concurrency
+    fits = fits and headroom_ok
+    _advise(req, era, outcome, workload, headroom_ok, warnings)
+
+    batch = max(1, min(prof.workload.concurrency, k.max_num_seqs))
+    quant_fp8 = bool(arch.quant and "fp8" in (arch.quant.method or ""))
+    sp = estimate_speed(
+        arch, gpu, k.tp, k.pp, _interconnect(req), outcome.layout.bytes_per_token
+        or 0, batch, prof.workload.prompt_tokens, prof.workload.gen_tokens,
+        quant_fp8 and gpu.fp8,
+    )  # fmt: skip
+
+    lay = outcome.layout
+    return PlanResponse(
+        fits=fits,
+        vllm_starts=starts,
+        blockers=blockers,
+        warnings=warnings,
+        engine_version=era.text,
+        tp_size=k.tp,
+        pp_size=k.pp,
+        per_gpu=PerGpu(
+            total_gib=_gib(outcome.total),
+            usable_gib=_gib(outcome.usable),
+            weights_gib=_gib(outcome.weights),
+            activation_gib=_gib(outcome.activation),
+            non_torch_gib=_gib(outcome.non_torch),
+            cuda_graph_gib=_gib(outcome.graphs if outcome.graphs_charged else 0.0),
+            other_gib=_gib(outcome.other),
+            kv_cache_gib=_gib(max(0.0, outcome.kv)),
+            free_gib=_gib(outcome.free),
+        ),
+        kv_cache=KvCache(
+            tokens=outcome.tokens,
+            blocks=outcome.blocks,
+            block_size=lay.block_size,
+            bytes_per_token=lay.bytes_per_token,
+        ),
+        max_concurrency=round(outcome.concurrency, 2),
+        max_model_len=k.max_model_len,
+        max_model_len_fit=fit_len,
+        workload=workload,
+        speed=Speed(
+            itl_ms=sp.itl_ms,
+            ttft_ms=sp.ttft_ms,
+            decode_tok_s_per_seq=sp.decode_tok_s_per_seq,
+            decode_tok_s_total=sp.decode_tok_s_total,
+            prefill_tok_s=sp.prefill_tok_s,
+        ),
+        what_if=_what_ifs(ctx, req, outcome, fit_len),
+        explanations=_explanations(outcome, era, fit_len),
+        gpu_name=gpu.name,
+        model_source=arch.source,
+        gpu_memory_utilization=k.util,
+        utilization_needed=util_needed,
+        kv_cache_memory_bytes_suggested=suggested,
+        max_num_seqs=k.max_num_seqs,
+        max_num_batched_tokens=k.batched_tokens,
+        notes=notes,
+    )
+
+
+def _interconnect(req: PlanRequest) -> str:
+    value = req.profile.hardware.interconnect
+    if value == "unknown":
+        return req.gpu.interconnect or "pcie"
+    return value
+
+
+def _advise(
+    req: PlanRequest,
+    era: E.Era,
+    o: Outcome,
+    workload: WorkloadFit,
+    headroom_ok: bool,
+    warnings: list[str],
+) -> None:
+    """Warnings that say what to change, with numbers."""
+    prof, k = req.profile, o.knobs
+    args = prof.outputs.vllm_args
+    if workload.tokens_per_request > k.max_model_len:
+        warnings.append(
+            f"a request of {workload.tokens_per_request} tokens (prompt + gen) is "
+            f"longer than max_model_len {k.max_model_len}: raise max_model_len or "
+            "shorten the workload"
+        )
+    elif o.starts and workload.concurrency_fit < prof.workload.concurrency:
+        warnings.append(
+            f"only {workload.concurrency_fit} of the {prof.workload.concurrency} "
+            f"concurrent requests fit in {o.tokens:,} KV tokens"
+            + (
+                f" (max_num_seqs {k.max_num_seqs} caps it)"
+                if workload.concurrency_fit == k.max_num_seqs
+                else ""
+            )
+            + ": use fp8 KV, more GPUs, a shorter max_model_len or fewer requests"
+        )
+    if not headroom_ok:
+        warnings.append(
+            f"headroom: {o.free:.2f} GiB per GPU stays free, policy.headroom_gb asks "
+            f"for {prof.policy.headroom_gb:.2f}: lower gpu_memory_utilization by "
+            f"{(prof.policy.headroom_gb - o.free) / o.total + 0.005:.2f}"
+        )
+    if k.util >= 0.95 and o.total <= 24.5 and not k.enforce_eager:
+        warnings.append(
+            f"gpu_memory_utilization {k.util:.2f} on a {o.total:.1f} GiB GPU leaves "
+            f"{(1 - k.util) * o.total:.2f} GiB for CUDA graphs (~{o.graphs:.2f} GiB) "
+            "and the driver: use 0.90 or enforce_eager: true"
+        )
+    if (
+        era.name != E.V0
+        and "max_num_seqs" not in args
+        and k.max_num_seqs >= 1024
+        and era.version[:2] <= (0, 16)
+    ):
+        sampler = k.max_num_seqs * req.model.vocab_size * 4 / GIB
+        warnings.append(
+            f"max_num_seqs defaults to {k.max_num_seqs} in vLLM {era.text} on this "
+            f"GPU; the sampler warm-up holds {sampler:.2f} GiB per fp32 logits copy "
+            f"({k.max_num_seqs} x {req.model.vocab_size} x 4 B): write "
+            "max_num_seqs explicitly (e.g. 256) to be safe"
+        )
+    if (
+        era.version[:3] >= (0, 6, 4)
+        and era.version[:3] < (0, 6, 5)
+        and (era.version[:2] == (0, 6))
+    ):
+        warnings.append(
+            "vLLM 0.6.4 counts other processes' memory against "
+            "gpu_memory_utilization (a global cap): upgrade or keep the GPU empty"
+        )
+    if era.name == E.V1_EXTENSIBLE and k.util_set and 0.7 < k.util < 1.0:
+        held = (1.0 - k.util) * o.total
+        if held >= 1.0:
+            warnings.append(
+                f"gpu_memory_utilization {k.util:.2f} withholds {held:.2f} GiB that "
+                "0.34's extensible KV cache would use; leave it unset (1.0) unless "
+                "the GPU is shared"
+            )
+    if req.model.vision_params:
+        warnings.append(
+            "the vision encoder's profiling reserve is not modelled (it grows with "
+            "max_pixels and images per prompt): keep 1-3 GiB spare per GPU"
+        )
+    if any(s.kind == "mamba" for s in o.layout.specs) and k.kv_dtype != "auto":
+        warnings.append(
+            "hybrid Mamba model: the state pages stay 16-bit, so fp8 KV gains less "
+            "than 2x at short contexts"
+        )
+    if not o.graphs_charged and o.graphs > 0 and 0 <= o.free < 0.5:
+        warnings.append(
+            f"CUDA graphs (~{o.graphs:.2f} GiB) sit outside vLLM {era.text}'s budget "
+            f"and leave {o.free:.2f} GiB free: lower gpu_memory_utilization or set "
+            "enforce_eager: true"
+        )
