@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from wizard_tui.catalog.errors import ResolutionError
 
-__all__ = ["ResolutionError", "build_request"]
+__all__ = ["ResolutionError", "build_request", "resolve_model"]
 
 
 def build_request(profile, *, allow_network: bool = False):  # noqa: ANN001
@@ -23,3 +23,12 @@ def build_request(profile, *, allow_network: bool = False):  # noqa: ANN001
     from wizard_tui.catalog.resolve import build_request as _build
 
     return _build(profile, allow_network=allow_network)
+
+
+def resolve_model(section, *, allow_network: bool = False):  # noqa: ANN001
+    """Resolve a profile's model section into `ModelArch`: local folder, HF
+    cache, the Hub (only with allow_network), the built-in catalog, then a
+    params_b guess. Raises `ResolutionError` when none applies."""
+    from wizard_tui.catalog.resolve import resolve_model as _resolve
+
+    return _resolve(section, allow_network=allow_network)

@@ -11,10 +11,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-LayerKind = Literal["full", "sliding", "chunked", "mamba", "linear"]
+LayerKind = Literal["full", "sliding", "chunked", "mamba", "linear", "none"]
 """Per-layer attention kind, as vLLM groups KV cache specs:
 full attention, sliding window, chunked-local attention, Mamba (SSM) state,
-linear attention (gated-delta-net and friends, which keep a state page)."""
+linear attention (gated-delta-net and friends, which keep a state page), and
+none: a layer that keeps no cache at all (Nemotron-H MLP/MoE-only layers,
+Nemotron-NAS layers whose attention is a no-op)."""
 
 
 class _Frozen(BaseModel):
@@ -25,8 +27,10 @@ class QuantInfo(_Frozen):
     """How the checkpoint's weights are stored (quantization_config or
     hf_quant_config.json)."""
 
-    method: str = Field(description="vLLM quant_method name, e.g. awq, gptq, fp8, "
-                        "compressed-tensors, modelopt, modelopt_fp4, mxfp4")
+    method: str = Field(
+        description="vLLM quant_method name, e.g. awq, gptq, fp8, "
+        "compressed-tensors, modelopt, modelopt_fp4, mxfp4"
+    )
     bits: int | None = Field(None, description="weight bits for integer schemes")
     group_size: int | None = Field(None, description="elements per scale group")
     zero_point: bool = Field(False, description="AWQ-style zeros stored per group")
@@ -66,7 +70,18 @@ class ModelArch(_Frozen):
     attention_chunk_size: int | None = None
     # State per sequence per Mamba/linear layer, in elements (conv + SSM).
     state_elems_per_layer: int | None = None
-    state_dtype_bytes: int | None = None
+    state_dtype_bytes: int | None = Field(
+        None, description="bytes per SSM-state element (the conv state uses 2)"
+    )
+    state_bytes_per_layer: int | None = Field(
+        None,
+        description="bytes of one sequence's state in one Mamba/linear layer: "
+        "conv state in the model dtype + SSM state in its own dtype",
+    )
+    # Per-kind attention geometry when it differs from num_kv_heads/head_dim
+    # (Gemma 4 global layers: 2 KV heads of 512; MiMo-V2 sliding layers).
+    kv_heads_by_kind: dict[str, int] | None = None
+    head_dim_by_kind: dict[str, int] | None = None
 
     # Mixture of experts.
     num_experts: int | None = None
@@ -84,6 +99,9 @@ class ModelArch(_Frozen):
     weight_bytes: int = Field(description="bytes of the loaded weights, all ranks")
     weight_bytes_exact: bool = Field(
         False, description="from the safetensors index/headers rather than computed"
+    )
+    weight_bytes_computed: int | None = Field(
+        None, description="the computed figure, kept beside an exact one"
     )
     vision_params: int = 0
 
