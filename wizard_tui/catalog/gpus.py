@@ -265,6 +265,10 @@ def _merge(builtins: tuple[GpuSpec, ...], path: Path) -> tuple[GpuSpec, ...]:
         base = merged.get(key)
         fields: dict[str, Any] = base.model_dump() if base is not None else {}
         fields.update(row)
+        if base is not None:
+            fields["name"] = (
+                base.name
+            )  # "h100 sxm" overrides "H100 SXM", keeps its name
         if "memory_source" not in row and (base is None or "cuda_total_gib" in row):
             fields["memory_source"] = f"user file {path}"
         if base is None and "source" not in row:
