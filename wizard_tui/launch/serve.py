@@ -1,0 +1,356 @@
+"""The `vllm serve` argument list for a profile and its plan.
+
+Everything is built as a list of argv words; files render it with `shlex`
+(see `wizard_tui.launch.files`). Only flags and values that the target vLLM
+release accepts are written; everything left out is reported by
+`launch_warnings`.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from wizard_tui.launch.flags import (
+    FlagError,
+    Version,
+    flag_args,
+    target_version,
+    version_text,
+)
+from wizard_tui.schemas.plan import PlanResponse
+from wizard_tui.schemas.profile import Profile, pipeline_size
+
+DEFAULT_PORT = 8000
+"""`vllm serve --port` default (vllm_serve_flags.tsv)."""
+
+_HF_REPO_ID = re.compile(
+    r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._-]{0,95}$"
+)
+"""A Hugging Face repo id: org/name of letters, digits, '-', '_', '.', at most
+96 characters each (huggingface_hub's repo id rules; '--' and '..' are refused
+separately)."""
+
+_DTYPE_NAMES = {"bf16": "bfloat16", "fp16": "float16", "fp32": "float32"}
+_KV_DTYPE_NAMES = {
+    "fp8_e4m3fn": "fp8_e4m3",
+    "fp8_e5m2fn": "fp8_e5m2",
+    "fp16": "float16",
+    "bf16": "bfloat16",
+}
+"""Names the original tool wrote -> vLLM's `--dtype`/`--kv-cache-dtype` names
+(vllm/config/model.py, vllm/config/cache.py). Profiles are normalised on load;
+this is a second line of defence for hand-built profiles."""
+
+_QUANT_OVERRIDES = {
+    ("awq", "awq_marlin"),
+    ("gptq", "gptq_marlin"),
+    ("awq", "moe_wna16"),
+    ("gptq", "moe_wna16"),
+}
+"""(checkpoint quant_method, --quantization) pairs vLLM accepts although they
+differ: the Marlin and MoE kernels for AWQ/GPTQ checkpoints
+(vllm/model_executor/layers/quantization/*: override_quantization_method)."""
+
+# vllm_args keys the profile's own sections or the plan decide; the same key in
+# vllm_args is only checked against that decision.
+_FROM_SECTIONS = {
+    "model": "model.id",
+    "tensor_parallel_size": "the plan's TP size",
+    "pipeline_parallel_size": "the plan's PP size",
+    "max_model_len": "the plan's max_model_len",
+    "dtype": "model.dtype",
+    "kv_cache_dtype": "model.kv_cache_dtype",
+    "quantization": "model.quantization",
+    "gpu_memory_utilization": "policy.gpu_memory_utilization",
+    "revision": "model.revision",
+}
+_SECRETS = {
+    "api_key": "set VLLM_API_KEY in the server's environment instead",
+}
+
+
+@dataclass(frozen=True)
+class ServeCommand:
+    """A `vllm serve` invocation and what the launch files need around it."""
+
+    model: str
+    """The model argument as vLLM gets it (repo id or path)."""
+    args: tuple[str, ...]
+    """argv words after the model."""
+    version: Version
+    """Target vLLM release."""
+    port: int
+    tp: int
+    pp: int
+    gpus_per_node: int
+    local_model: bool = False
+    warnings: tuple[str, ...] = field(default=())
+
+    @property
+    def gpus(self) -> int:
+        """GPUs one server uses: TP x PP."""
+        return self.tp * self.pp
+
+    @property
+    def multi_node(self) -> bool:
+        """True when TP x PP exceeds the GPUs of one node (a Ray cluster)."""
+        return self.gpus > self.gpus_per_node
+
+    @property
+    def nodes(self) -> int:
+        return math.ceil(self.gpus / self.gpus_per_node)
+
+    @property
+    def version_label(self) -> str:
+        return version_text(self.version)
+
+    def argv(self) -> list[str]:
+        return ["vllm", "serve", self.model, *self.args]
+
+
+def check_model_id(model_id: str) -> bool:
+    """True for a local path, False for a Hugging Face repo id; else ValueError.
+
+    A repo id is ``org/name`` (letters, digits, '-', '_', '.'); anything else
+    must be an existing file or folder.
+    """
+    if (
+        _HF_REPO_ID.match(model_id)
+        and "--" not in model_id
+        and ".." not in model_id
+        and not model_id.endswith(".")
+    ):
+        return Path(model_id).exists()
+    try:
+        exists = Path(model_id).exists()
+    except (OSError, ValueError):
+        exists = False
+    if not exists:
+        raise ValueError(
+            f"model.id: {model_id!r} is neither a Hugging Face repo id (org/name: "
+            "letters, digits, '-', '_', '.') nor an existing path"
+        )
+    return True
+
+
+def _model_word(model_id: str, local: bool) -> str:
+    # A path starting with '-' would be read by vLLM's parser as an option.
+    if local and model_id.startswith("-"):
+        return os.path.join(".", model_id)
+    return model_id
+
+
+def default_max_num_seqs(version: Version, total_gib: float, gpu_name: str) -> int:
+    """vLLM's default max_num_seqs for `vllm serve` on this GPU.
+
+    0.34 (VLLM_MEMORY.md c.9, vllm/engine/arg_utils.py): 1,024 from 70 GiB up
+    (A100 and GB10 only from 160 GiB), else 256. Earlier releases are taken as
+    256, the V0 default, which errs towards writing the flag.
+    """
+    if version[:2] < (0, 9):
+        return 256
+    name = gpu_name.upper()
+    big_exempt = "A100" in name or "GB10" in name.replace(" ", "")
+    if total_gib >= 160 or (total_gib >= 70 and not big_exempt):
+        return 1024
+    return 256
+
+
+def max_num_seqs_cap(plan: PlanResponse) -> int:
+    """The most sequences of max_model_len tokens the KV cache holds at once.
+
+    floor(plan.max_concurrency), vLLM's "Maximum concurrency for max_model_len
+    tokens per request" (KV tokens / max_model_len), at least 1: a part of a
+    request does not run, and vLLM needs room for one full request to start.
+    """
+    return max(1, math.floor(plan.max_concurrency))
+
+
+def build_serve(profile: Profile, plan: PlanResponse | None) -> ServeCommand:
+    """The `vllm serve` command for `profile` as `plan` sized it.
+
+    With no plan, the profile's own values are used (TP from hardware.tp_size
+    or 1, max_model_len only when the profile sets it, no engine knobs).
+    Raises ValueError naming model.id when the model id is not usable.
+    """
+    version = target_version(profile.engine.vllm_version)
+    target = f"vLLM {version_text(version)}"
+    warnings: list[str] = []
+    args: list[str] = []
+    vllm_args = dict(profile.outputs.vllm_args)
+    model = profile.model
+    hw = profile.hardware
+
+    local = check_model_id(model.id)
+
+    def add(name: str, value: Any, where: str) -> None:
+        try:
+            args.extend(flag_args(name, value, version))
+        except FlagError as err:
+            warnings.append(f"{where} = {value!r} left out for {target}: {err}")
+
+    if model.revision:
+        add("revision", model.revision, "model.revision")
+    if model.dtype != "auto":
+        add("dtype", _DTYPE_NAMES.get(model.dtype, model.dtype), "model.dtype")
+    _add_quantization(profile, plan, add, warnings)
+    if model.kv_cache_dtype != "auto":
+        kv = _KV_DTYPE_NAMES.get(model.kv_cache_dtype, model.kv_cache_dtype)
+        add("kv_cache_dtype", kv, "model.kv_cache_dtype")
+
+    max_model_len = plan.max_model_len if plan else model.max_model_len
+    if max_model_len:
+        add("max_model_len", max_model_len, "max_model_len")
+    tp = plan.tp_size if plan else (hw.tp_size or 1)
+    pp = plan.pp_size if plan else pipeline_size(vllm_args)
+    add("tensor_parallel_size", tp, "tensor_parallel_size")
+    if pp > 1:
+        add("pipeline_parallel_size", pp, "pipeline_parallel_size")
+    if profile.policy.gpu_memory_utilization is not None:
+        util = profile.policy.gpu_memory_utilization
+        add("gpu_memory_utilization", util, "policy.gpu_memory_utilization")
+
+    _add_engine_knobs(profile, plan, vllm_args, max_model_len, version, add, warnings)
+
+    planned = {
+        "tensor_parallel_size": tp,
+        "pipeline_parallel_size": pp,
+        "max_model_len": max_model_len,
+        "model": model.id,
+    }
+    gpus_per_node = hw.gpus_per_node or hw.gpus
+    multi_node = tp * pp > gpus_per_node
+    port = DEFAULT_PORT
+    for name, value in vllm_args.items():
+        where = f"outputs.vllm_args.{name}"
+        if name in ("max_num_seqs", "max_num_batched_tokens"):
+            continue  # written by _add_engine_knobs
+        if name in _SECRETS:
+            warnings.append(
+                f"{where} left out: a secret is never written into a "
+                f"launch file; {_SECRETS[name]}"
+            )
+            continue
+        if name in _FROM_SECTIONS:
+            if name in planned and value == planned[name]:
+                continue
+            warnings.append(
+                f"{where} = {value!r} left out: {_FROM_SECTIONS[name]} decides it"
+            )
+            continue
+        if name == "distributed_executor_backend" and multi_node and value != "ray":
+            warnings.append(
+                f"{where} = {value!r} left out: a plan across nodes runs on Ray"
+            )
+            continue
+        if name == "port":
+            if (
+                isinstance(value, int)
+                and not isinstance(value, bool)
+                and (1 <= value <= 65535)
+            ):
+                port = value
+            else:
+                warnings.append(f"{where} = {value!r} left out: not a TCP port")
+                continue
+        add(name, value, where)
+
+    if multi_node and "distributed_executor_backend" not in vllm_args:
+        add("distributed_executor_backend", "ray", "distributed_executor_backend")
+    if multi_node and tp > gpus_per_node:
+        warnings.append(
+            f"TP {tp} spans nodes of {gpus_per_node} GPUs; vLLM's multi-node guide "
+            "advises TP = GPUs per node and PP = number of nodes"
+        )
+
+    return ServeCommand(
+        model=_model_word(model.id, local),
+        args=tuple(args),
+        version=version,
+        port=port,
+        tp=tp,
+        pp=pp,
+        gpus_per_node=gpus_per_node,
+        local_model=local,
+        warnings=tuple(warnings),
+    )
+
+
+def _add_quantization(profile, plan, add, warnings) -> None:  # noqa: ANN001
+    wanted = profile.model.quantization
+    checkpoint = plan.checkpoint_quantization if plan else None
+    if wanted is None or wanted == checkpoint:
+        return  # vLLM reads the checkpoint's quantization_config by itself
+    if checkpoint is not None and (checkpoint, wanted) not in _QUANT_OVERRIDES:
+        warnings.append(
+            f"model.quantization = {wanted!r} left out: the checkpoint is "
+            f"{checkpoint}-quantized and vLLM refuses a different method (it "
+            "detects the checkpoint's own)"
+        )
+        return
+    add("quantization", wanted, "model.quantization")
+
+
+def _add_engine_knobs(  # noqa: PLR0913
+    profile: Profile,
+    plan: PlanResponse | None,
+    vllm_args: dict[str, Any],
+    max_model_len: int | None,
+    version: Version,
+    add,  # noqa: ANN001
+    warnings: list[str],
+) -> None:
+    """--max-num-seqs and --max-num-batched-tokens: vllm_args, else the plan's
+    suggestion for workload.mode; max_num_seqs never above what fits."""
+    seqs = vllm_args.get("max_num_seqs")
+    if isinstance(seqs, bool) or not (seqs is None or isinstance(seqs, int)):
+        add("max_num_seqs", seqs, "outputs.vllm_args.max_num_seqs")
+        seqs = None
+    explicit = seqs is not None
+    if seqs is None and plan is not None and plan.max_num_seqs > 0:
+        seqs = plan.max_num_seqs
+    if plan is not None:
+        cap = max_num_seqs_cap(plan)
+        default = default_max_num_seqs(
+            version,
+            plan.per_gpu.total_gib,
+            plan.gpu_name or profile.hardware.gpu_name or "",
+        )
+        if seqs is None and cap < default:
+            seqs = cap
+        elif seqs is not None and seqs > cap:
+            if explicit:
+                warnings.append(
+                    f"outputs.vllm_args.max_num_seqs = {seqs} lowered to {cap}: the "
+                    f"KV cache holds {cap} requests of {plan.max_model_len} tokens"
+                )
+            seqs = cap
+    if seqs is not None:
+        add("max_num_seqs", seqs, "max_num_seqs")
+
+    batched = vllm_args.get("max_num_batched_tokens")
+    if batched is None and plan is not None and plan.max_num_batched_tokens > 0:
+        batched = plan.max_num_batched_tokens
+        chunking_off = vllm_args.get("enable_chunked_prefill") is False or (
+            vllm_args.get("disable_chunked_prefill") is True
+        )
+        # Without chunked prefill a whole prompt is one batch: vLLM refuses
+        # max_num_batched_tokens < max_model_len (vllm/config/scheduler.py).
+        if chunking_off and max_model_len and batched < max_model_len:
+            batched = max_model_len
+    if batched is not None:
+        add("max_num_batched_tokens", batched, "max_num_batched_tokens")
+
+
+def serve_argv(profile: Profile, plan: PlanResponse | None) -> list[str]:
+    """The argv of `vllm serve`: ["vllm", "serve", <model>, flags...].
+
+    Raises ValueError naming model.id when the id is neither a Hugging Face
+    repo id nor an existing path.
+    """
+    return build_serve(profile, plan).argv()
