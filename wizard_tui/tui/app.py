@@ -221,8 +221,8 @@ class WizardApp(App[None]):
         outcome = self.outcome
         stale = None
         for step_id, errors in self.invalid.items():
-            field, message = next(iter(errors.items()))
-            stale = f"{step_id} step, {field}: {message}"
+            field = next(iter(errors))
+            stale = f"{_label(field)} on {_title(step_id)} is invalid"
             break
         if outcome is None:
             panel.show(None, None, stale=stale, problem="planning...")
@@ -556,6 +556,17 @@ class WizardApp(App[None]):
     def run(self, *args: object, **kwargs: object) -> None:  # type: ignore[override]
         kwargs.setdefault("mouse", self.mouse)
         return super().run(*args, **kwargs)  # type: ignore[arg-type]
+
+
+def _label(dom_id: str) -> str:
+    for spec in ALL_FIELDS:
+        if spec.dom_id == dom_id:
+            return spec.label
+    return dom_id
+
+
+def _title(step_id: str) -> str:
+    return next((title for sid, title, _ in STEPS if sid == step_id), step_id)
 
 
 def _suggest_name(profile: Profile) -> str:

@@ -8,6 +8,7 @@ colour (NO_COLOR, screen readers, a pasted screenshot).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from rich.text import Text
@@ -27,10 +28,12 @@ class Segment:
 
 
 def tokens_short(tokens: int) -> str:
-    """8192 -> '8k', 131072 -> '128k', 1000 -> '1000' (k = 1024 tokens, as the
+    """8192 -> '8k', 1536 -> '1.5k', 1000 -> '1,000' (k = 1024 tokens, as the
     context lengths in model cards are written)."""
     if tokens >= 1024 and tokens % 1024 == 0:
         return f"{tokens // 1024}k"
+    if tokens >= 1024:
+        return f"{tokens / 1024:.1f}k"
     return f"{tokens:,}"
 
 
@@ -100,10 +103,10 @@ def segments(plan: PlanResponse) -> list[Segment]:
     kv = max(g.kv_cache_gib, 0.0)
     parts = [
         Segment("W", "weights", g.weights_gib, "on dark_orange3"),
-        Segment("A", "activation", g.activation_gib, "on magenta"),
+        Segment("A", "act", g.activation_gib, "on magenta"),
         Segment("N", "non-torch", g.non_torch_gib + max(g.other_gib, 0.0), "on blue"),
         Segment("G", "graphs", g.cuda_graph_gib, "on cyan"),
-        Segment("K", "KV cache", kv, "on green"),
+        Segment("K", "KV", kv, "on green"),
     ]
     used = sum(p.gib for p in parts)
     parts.append(Segment(".", "free", max(g.total_gib - used, 0.0), ""))
@@ -135,10 +138,60 @@ def memory_bar(plan: PlanResponse, width: int) -> Text:
     return bar
 
 
-def legend(plan: PlanResponse) -> list[str]:
-    """'W weights 15.3' ... in GiB, two to a line."""
+def legend(plan: PlanResponse, width: int = 36) -> list[str]:
+    """'W weights 15.0  A activation 0.5' ... in GiB, as many to a line as fit."""
     items = [f"{p.letter} {p.label} {p.gib:.1f}" for p in segments(plan)]
-    return ["  ".join(items[i : i + 2]) for i in range(0, len(items), 2)]
+    lines: list[str] = []
+    for item in items:
+        if lines and len(lines[-1]) + 2 + len(item) <= width:
+            lines[-1] += "  " + item
+        else:
+            lines.append(item)
+    return lines
+
+
+_KV_EFFECT = re.compile(
+    r"KV cache [\d,]+ -> (?P<new>[\d,]+) tokens \((?P<pct>[+-]?\d+%)\)"
+)
+_CONCURRENCY = re.compile(r"max concurrency [\d.,]+x -> (?P<new>[\d.,]+x)")
+
+
+def short_hint(change: str, effect: str) -> str:
+    """A what-if in a line or two: 'gpus: 2 with tp_size 2: KV +451%, 35.84x
+    max concurrency, starts', condensed from the planner's effect text."""
+    kv = _KV_EFFECT.search(effect)
+    concurrency = _CONCURRENCY.search(effect)
+    if not kv and not concurrency:
+        return f"{change}: {effect}"
+    parts = []
+    if kv and kv["pct"] not in ("+0%", "0%", "-0%"):
+        parts.append(f"KV {kv['pct']}")
+    if concurrency:
+        parts.append(f"{concurrency['new']} max concurrency")
+    if ";" in effect:
+        parts.append(effect.rsplit(";", 1)[-1].strip())
+    return f"{change}: {', '.join(parts)}"
+
+
+def short_warning(warning: str, limit: int) -> str:
+    """The first clause of a warning, cut to `limit` characters."""
+    head = warning.split(";", 1)[0].strip()
+    if len(head) > limit:
+        head = head[: max(limit - 3, 1)].rstrip() + "..."
+    return head
+
+
+def workload_line(plan: PlanResponse, profile: Profile) -> str:
+    """'workload: all 16 requests fit (room for 289)' or '... 3 of 16 fit'."""
+    fit = plan.workload.concurrency_fit
+    wanted = plan.workload.requested or profile.workload.concurrency
+    tokens = plan.workload.tokens_per_request or (
+        profile.workload.prompt_tokens + profile.workload.gen_tokens
+    )
+    size = tokens_short(tokens)
+    if fit >= wanted:
+        return f"workload: all {wanted:,} requests of {size} fit (room for {fit:,})"
+    return f"workload: {fit:,} of {wanted:,} requests of {size} fit"
 
 
 def speed_line(plan: PlanResponse) -> str | None:
@@ -147,9 +200,9 @@ def speed_line(plan: PlanResponse) -> str | None:
     if len(s.itl_ms) < 2 or len(s.ttft_ms) < 2:
         return None
     return (
-        f"{s.decode_tok_s_per_seq[1]:.0f} tok/s per request, "
+        f"~{s.decode_tok_s_per_seq[1]:.0f} tok/s each, "
         f"{s.decode_tok_s_total[1]:,.0f} total, "
-        f"first token {s.ttft_ms[1]:,.0f} ms ({s.label})"
+        f"TTFT {s.ttft_ms[1]:,.0f} ms"
     )
 
 
@@ -176,33 +229,31 @@ def panel_text(
     if plan.blockers:
         text.append(f"{plan.blockers[0]}\n", style="red")
 
-    nodes = plan.tp_size * plan.pp_size
+    gpus = plan.tp_size * plan.pp_size
     text.append(
-        f"{plan.gpu_name or 'GPU'} x{nodes}, TP {plan.tp_size} PP {plan.pp_size}, "
-        f"vLLM {plan.engine_version}\n",
-        style="dim",
+        f"{gpus}x {plan.gpu_name or 'GPU'} {plan.per_gpu.total_gib:.1f} GiB, "
+        f"TP{plan.tp_size} PP{plan.pp_size}, vLLM {plan.engine_version}\n",
     )
-    text.append(f"per GPU {plan.per_gpu.total_gib:.1f} GiB:\n")
     text.append_text(memory_bar(plan, max(width, 10)))
     text.append("\n")
-    for line in legend(plan):
+    for line in legend(plan, width):
         text.append(line + "\n", style="dim")
 
     text.append(
         f"KV {plan.kv_cache.tokens:,} tokens, {plan.max_concurrency:.1f}x "
         f"{tokens_short(plan.max_model_len)}\n"
     )
-    w = plan.workload
-    text.append(f"workload: {w.concurrency_fit:,} of {w.requested:,} requests fit\n")
+    text.append(workload_line(plan, profile) + "\n")
     text.append(f"max_model_len that fits: {plan.max_model_len_fit:,}\n")
     speed = speed_line(plan)
     if speed:
         text.append(speed + "\n", style="dim")
     for warning in plan.warnings[:warnings]:
-        text.append(f"! {warning}\n", style="yellow")
+        limit = width * (2 if warnings > 1 else 1) - 2
+        text.append(f"! {short_warning(warning, limit)}\n", style="yellow")
     if plan.what_if[:hints]:
         text.append("what if:\n", style="bold")
     for hint in plan.what_if[:hints]:
-        text.append(f"> {hint.change}: {hint.effect}\n")
+        text.append(f"> {short_hint(hint.change, hint.effect)}\n")
     text.rstrip()
     return text

@@ -47,4 +47,4 @@ class WizardScreen(Screen[None]):
                 yield PolicyStep(profile, id="policy")
                 yield ReviewStep(id="review")
             yield FitPanel(id="fit-panel")
-        yield Footer()
+        yield Footer(compact=True)

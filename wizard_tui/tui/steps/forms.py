@@ -43,9 +43,16 @@ def describe_model(arch: ModelArch | None, problem: str | None = None) -> str:
         f"{arch.architecture or arch.model_type or arch.family}: {size}",
         layers,
         f"max length {arch.max_model_len:,}, weights {arch.weight_bytes / 2**30:.1f} GiB",
-        f"from: {arch.source}" + (" (guessed from params_b)" if arch.guessed else ""),
+        f"from: {_short_source(arch.source)}"
+        + (" (guessed from params_b)" if arch.guessed else ""),
     ]
     return "\n".join(lines)
+
+
+def _short_source(source: str, limit: int = 60) -> str:
+    """The source's name without its long provenance in brackets."""
+    head = source.split(" (", 1)[0]
+    return head if len(head) <= limit else head[: limit - 3] + "..."
 
 
 def describe_gpu(gpu: GpuSpec | None) -> str:
@@ -145,7 +152,8 @@ def detect_host(timeout: float) -> Detection:
     result = detect.detect_gpus(timeout)
     gpus = list(_get(result, "gpus") or [])
     if not gpus:
-        return Detection(None, 0, None, None, "no GPU found on this host")
+        message = _get(result, "message") or "no GPU found on this host"
+        return Detection(None, 0, None, None, str(message))
     first = gpus[0]
     catalog_name = _get(first, "catalog_name")
     name = catalog_name or _get(first, "name")

@@ -68,7 +68,12 @@ class FitPanel(Static):
             stale = self.stale or (
                 f"{self.problem} (last plan shown)" if self.problem else None
             )
+            roomy = self.content_size.height >= 30
             self._text = verdict.panel_text(
-                self.plan, self.profile, width=width, stale=stale
+                self.plan,
+                self.profile,
+                width=width,
+                stale=stale,
+                warnings=2 if roomy else 1,
             )
         self.update(self._text)
