@@ -28,6 +28,12 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """No NVML, no user config, no vLLM, and an empty PATH unless a test adds
     a fake tool."""
     monkeypatch.setitem(sys.modules, "pynvml", None)  # import pynvml -> ImportError
+    for variable in (
+        "CUDA_VISIBLE_DEVICES",
+        "HIP_VISIBLE_DEVICES",
+        "ROCR_VISIBLE_DEVICES",
+    ):
+        monkeypatch.delenv(variable, raising=False)
     config = tmp_path / "config"
     config.mkdir()
     monkeypatch.setenv("VLLM_WIZARD_CONFIG_DIR", str(config))
@@ -203,6 +209,58 @@ def test_vllm_version_from_metadata_without_import(monkeypatch) -> None:
     assert asked == ["vllm"]
     assert "vllm" not in sys.modules
     assert "vLLM: 0.34.0" in render_detect(result, as_json=False)
+
+
+def test_cuda_visible_devices_keeps_what_vllm_sees(tmp_path, monkeypatch) -> None:
+    _use_fake("two_h100", tmp_path, monkeypatch)
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "1")
+
+    result = detect_gpus()
+
+    assert [g.index for g in result.gpus] == [1]
+    assert "CUDA_VISIBLE_DEVICES=1: 1 of 2 visible" in result.message
+    assert overhead_gib_from(result) == 20.0  # GPU 1's 20480 MiB
+
+
+def test_cuda_visible_devices_empty_hides_all(tmp_path, monkeypatch) -> None:
+    _use_fake("two_h100", tmp_path, monkeypatch)
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")
+
+    result = detect_gpus()
+
+    assert result.gpus == () and result.source == "none"
+    assert "0 of 2 visible" in result.message
+
+
+def test_cuda_visible_devices_uuids_are_not_applied(tmp_path, monkeypatch) -> None:
+    _use_fake("two_h100", tmp_path, monkeypatch)
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "GPU-8f3c")
+
+    result = detect_gpus()
+
+    assert len(result.gpus) == 2
+    assert "not applied" in result.message
+
+
+def test_catalog_card_with_other_memory_is_estimated(tmp_path, monkeypatch) -> None:
+    # An "RTX 3090" reporting 12288 MiB is not the catalog's 24 GB card.
+    folder = tmp_path / "odd"
+    folder.mkdir()
+    script = folder / "nvidia-smi"
+    script.write_text(
+        "#!/bin/sh\n"
+        'if [ "$#" -eq 0 ]; then exit 0; fi\n'
+        'echo "0, NVIDIA GeForce RTX 3090, 12288, 0, 12000, 535.1, 8.6, [N/A]"\n'
+    )
+    script.chmod(0o755)
+    monkeypatch.setenv("PATH", str(folder))
+
+    (gpu,) = detect_gpus().gpus
+
+    # (12288 - 512) / 1024 = 11.5 GiB, and no catalog row claimed.
+    assert gpu.cuda_total_gib == 11.5
+    assert gpu.catalog_name is None
+    assert "does not match" in gpu.cuda_total_source
 
 
 # ---------------------------------------------------------------- AMD

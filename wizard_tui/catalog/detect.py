@@ -129,14 +129,17 @@ def detect_gpus(timeout: float = 5.0) -> DetectResult:
     if not gpus:
         gpus, source = _rocm_smi_gpus(timeout, problems), "rocm-smi"
 
+    gpus, visible_note = _visible_only(gpus)
     if not gpus:
+        if visible_note:
+            problems.append(visible_note.strip(" ()"))
         message = NO_GPU_MESSAGE
         if problems:
             message += " (" + "; ".join(problems) + ")"
         return DetectResult(vllm_version=vllm_version, source="none", message=message)
 
     count = f"{len(gpus)} GPU" + ("" if len(gpus) == 1 else "s")
-    message = f"{count} found through {source}"
+    message = f"{count} found through {source}{visible_note}"
     unknown = [g.name for g in gpus if g.catalog_name is None]
     if unknown:
         message += (
@@ -146,6 +149,27 @@ def detect_gpus(timeout: float = 5.0) -> DetectResult:
     return DetectResult(
         gpus=tuple(gpus), vllm_version=vllm_version, source=source, message=message
     )
+
+
+def _visible_only(gpus: list[DetectedGpu]) -> tuple[list[DetectedGpu], str]:
+    """The GPUs vLLM would see: NVML and the smi tools list every GPU, but CUDA
+    and ROCm honour ``CUDA_VISIBLE_DEVICES`` / ``HIP_VISIBLE_DEVICES``. Only
+    lists of indices are applied; UUIDs or MIG ids are reported, not applied."""
+    if not gpus:
+        return gpus, ""
+    names = ["CUDA_VISIBLE_DEVICES"]
+    if gpus[0].vendor == "amd":
+        names = ["HIP_VISIBLE_DEVICES", "ROCR_VISIBLE_DEVICES", *names]
+    variable = next((name for name in names if name in os.environ), None)
+    if variable is None:
+        return gpus, ""
+    value = os.environ[variable]
+    parts = [part.strip() for part in value.split(",") if part.strip()]
+    if not all(part.isdigit() for part in parts):
+        return gpus, f" ({variable}={value} not applied: only indices are)"
+    by_index = {gpu.index: gpu for gpu in gpus}
+    kept = [by_index[int(part)] for part in parts if int(part) in by_index]
+    return kept, f" ({variable}={value}: {len(kept)} of {len(gpus)} visible)"
 
 
 def installed_vllm_version() -> str | None:
@@ -237,13 +261,15 @@ def _cuda_total(
     gib = round((total_mib - reserved) / 1024, 2)
     why = f"estimated: {total_mib} MiB minus ~{reserved} MiB reserved"
     if spec is not None:
+        # Not this catalog row's card (another memory size, or a partition):
+        # leave catalog_name empty so callers use the estimate, not the row.
         why += (
             f"; the catalog's {spec.name} has {spec.cuda_total_gib} GiB, "
             "which does not match this card's total"
         )
     else:
         why += "; not in the catalog"
-    return gib, why, spec.name if spec is not None else None
+    return gib, why, None
 
 
 # ---------------------------------------------------------------- NVML
