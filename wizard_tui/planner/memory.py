@@ -94,12 +94,15 @@ def activation_bytes(
     return fwd + logits
 
 
-def non_torch_gib(era: Era, tp: int, pp: int) -> float:
+def non_torch_gib(era: Era, tp: int, pp: int, nvlink: bool = True) -> float:
     """NCCL, cuBLAS and custom all-reduce buffers per GPU, GiB: ~0.25 at TP1,
-    ~2.1 at TP >= 2 from 0.19 (logs c47/c48/c57), 0.13/0.55 before (c80,
-    c87, c89), 0.07 with pipeline-only parallelism (c50, c51)."""
+    ~2.1 at TP >= 2 over NVLink from 0.19 (logs c47/c48/c57), 0.13/0.55
+    before (c80, c87, c89), 0.07 with pipeline-only parallelism (c50, c51).
+    Without NVLink vLLM skips the custom all-reduce and its IPC buffers, so
+    TP >= 2 costs about what TP1 does (c16 L40S TP8: 0.21; c08 RTX 3090 TP16:
+    0.2)."""
     if tp >= 2:
-        return era.non_torch_tp_multi
+        return era.non_torch_tp_multi if nvlink else era.non_torch_tp1
     if pp >= 2:
         return era.non_torch_pp_only
     return era.non_torch_tp1

@@ -119,6 +119,22 @@ class Context:
     arch: ModelArch
     gpu: GpuSpec
     era: E.Era
+    kinds: tuple[str, ...]  # layer kinds with the hybrid KV manager
+    kinds_flat: tuple[str, ...]  # without it (sliding charged as full)
+    interconnect: str = "pcie"
+
+    @classmethod
+    def make(
+        cls, arch: ModelArch, gpu: GpuSpec, era: E.Era, interconnect: str = "pcie"
+    ) -> Context:
+        return cls(
+            arch,
+            gpu,
+            era,
+            K.layer_kinds(arch, True),
+            K.layer_kinds(arch, False),
+            interconnect,
+        )
 
 
 def _in_flight(k: Knobs) -> int:
@@ -131,8 +147,9 @@ def evaluate(ctx: Context, k: Knobs) -> Outcome:
     arch, era = ctx.arch, ctx.era
     counts = K.stage_layer_counts(arch.num_layers, k.pp)
     weights = MEM.stage_weight_bytes(arch, counts, k.tp)
-    kinds = K.layer_kinds(arch, k.hybrid_manager)
-    nt = MEM.non_torch_gib(era, k.tp, k.pp)
+    kinds = ctx.kinds if k.hybrid_manager else ctx.kinds_flat
+    fast_link = ctx.interconnect in ("nvlink", "infinity-fabric")
+    nt = MEM.non_torch_gib(era, k.tp, k.pp, fast_link)
     n_sizes = E.capture_sizes(k.max_num_seqs, era)
     is_moe = bool(arch.num_experts)
     usable = k.total_gib * k.util
@@ -582,9 +599,9 @@ def _what_ifs(ctx: Context, req: PlanRequest, o: Outcome, fit_len: int) -> list[
             0, 34, 0) else "fp8"  # fmt: skip
         trials.append((f"kv_cache_dtype: {dtype}", replace(k, kv_dtype=dtype)))
     gpus = req.profile.hardware.gpus
-    bigger = [t for t in _tp_candidates(ctx.arch, 1 << 12, k.pp) if t > k.tp]
-    if bigger:
-        nxt = bigger[0]
+    heads = ctx.arch.num_attention_heads
+    nxt = next((t for t in range(k.tp + 1, heads + 1) if tp_valid(ctx.arch, t)), 0)
+    if nxt:
         if nxt * k.pp <= gpus:
             trials.append((f"tp_size: {nxt}", replace(k, tp=nxt)))
         else:
@@ -723,7 +740,7 @@ def plan(req: PlanRequest) -> PlanResponse:
             "was not found, so layers, heads and KV size are invented; every figure "
             "below is approximate. Point model.id at a folder with config.json."
         )
-    ctx = Context(arch, gpu, era)
+    ctx = Context.make(arch, gpu, era, _interconnect(req))
     base = _knobs(req, era, warnings)
 
     # Auto TP: the smallest valid TP that starts, within the GPUs.

@@ -20,8 +20,20 @@ _ETA_MEM = (0.85, 0.72, 0.55)
 _ETA_COMPUTE = (0.65, 0.5, 0.35)
 _FLOOR_MS = (0.6, 1.0, 1.6)  # scheduler + sampler + launch per step
 _PER_LAYER_US = (8.0, 15.0, 25.0)  # kernels per layer under CUDA graphs
-_LINK_GBS = {"nvlink": 300.0, "infiniband": 25.0, "ethernet": 10.0, "pcie": 25.0}
-_LINK_LATENCY_US = {"nvlink": 8.0, "infiniband": 20.0, "ethernet": 40.0, "pcie": 20.0}
+_LINK_GBS = {
+    "nvlink": 300.0,
+    "infinity-fabric": 64.0,
+    "infiniband": 25.0,
+    "ethernet": 10.0,
+    "pcie": 25.0,
+}
+_LINK_LATENCY_US = {
+    "nvlink": 8.0,
+    "infinity-fabric": 10.0,
+    "infiniband": 20.0,
+    "ethernet": 40.0,
+    "pcie": 20.0,
+}
 
 
 @dataclass(frozen=True, slots=True)
