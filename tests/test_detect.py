@@ -281,6 +281,24 @@ def test_amd_smi_mi300x(tmp_path: Path, monkeypatch) -> None:
     assert gpu.driver_version == "6.8.5"
 
 
+def test_rocm_smi_mi250_gcds(tmp_path: Path, monkeypatch) -> None:
+    _use_fake("rocm", tmp_path, monkeypatch)
+
+    result = detect_gpus()
+
+    assert result.source == "rocm-smi"
+    assert [g.index for g in result.gpus] == [0, 1]
+    first, second = result.gpus
+    assert first.catalog_name == "MI250" and first.vendor == "amd"
+    # 68702699520 B / 2^20 = 65520 MiB; 10960896 B = 10 MiB; 8589934592 B = 8 GiB.
+    assert first.memory_total_mib == 65520 and first.memory_used_mib == 10
+    assert first.memory_free_mib == 65510
+    assert first.cuda_total_gib == 63.98  # the catalog's MI250 GCD
+    assert first.compute_capability == "gfx90a"
+    assert first.driver_version == "6.3.6"
+    assert overhead_gib_from(result) == 8.0
+
+
 # ---------------------------------------------------------------- NVML
 
 

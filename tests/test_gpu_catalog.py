@@ -146,6 +146,10 @@ def test_h100_spellings_resolve_to_h100_sxm(text: str) -> None:
         ("mi300x", "MI300X"),
         ("AMD Instinct MI250X/MI250", "MI250"),
         ("NVIDIA RTX PRO 6000 Blackwell Server Edition", "RTX PRO 6000"),
+        # Extra words the tools print are dropped when nothing matches as is.
+        ("NVIDIA A100-SXM4-80GB-LS", "A100 80GB SXM"),
+        ("AMD INSTINCT MI250 (MCM) OAM AC MBA", "MI250"),
+        ("MI300X-O", "MI300X"),
     ],
 )
 def test_fuzzy_names(text: str, expected: str) -> None:
@@ -176,6 +180,12 @@ def test_unknown_gpu_suggests_and_points_to_vram_gb() -> None:
     assert "did you mean" in info.value.message
     assert "H100 SXM" in info.value.message
     assert "hardware.vram_gb" in info.value.message
+
+
+def test_laptop_card_is_not_the_desktop_card() -> None:
+    # The RTX 4090 Laptop GPU has 16 GB, not the desktop card's 24 GB.
+    with pytest.raises(ResolutionError, match="unknown GPU"):
+        find_gpu("NVIDIA GeForce RTX 4090 Laptop GPU")
 
 
 def test_empty_name_is_an_error() -> None:

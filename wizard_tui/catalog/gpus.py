@@ -51,6 +51,11 @@ _VENDOR_WORDS = frozenset(
 )
 
 
+# Words that make a name another product than the catalog row with its chip
+# ("RTX 4090 Laptop GPU" has 16 GB): never dropped to find a match.
+_OTHER_PRODUCT_WORDS = frozenset({"laptop", "mobile", "notebook", "embedded"})
+
+
 class GpuCatalogError(ResolutionError):
     """A user ``gpus.yaml`` that cannot be used; names the file, row and field."""
 
@@ -114,15 +119,15 @@ def find_gpu(name: str) -> GpuSpec:
         return exact[0]
 
     candidates = _candidates(index, query)
-    if not candidates:
-        # Words no catalog GPU knows ("LS", "Edition") are dropped; what remains
-        # must still name a chip.
-        known = tuple(t for t in query if _token_known(index, t))
-        if known and known != query and any(c.isdigit() for c in "".join(known)):
-            exact = index.by_key.get("".join(known))
+    if not candidates and not set(query) & _OTHER_PRODUCT_WORDS:
+        # Tool names carry words no row has ("A100-SXM4-80GB-LS", "MI250 (MCM)
+        # OAM AC MBA"): keep the chip, size and form-factor words and retry.
+        core = tuple(t for t in query if _identifies(t) and _token_known(index, t))
+        if core and core != query and any(c.isdigit() for c in "".join(core)):
+            exact = index.by_key.get("".join(core))
             if exact is not None and len(exact) == 1:
                 return exact[0]
-            candidates = _candidates(index, known)
+            candidates = _candidates(index, core)
     if exact is not None and len(exact) > 1 and not candidates:
         candidates = list(exact)
 
@@ -185,6 +190,11 @@ def _token_matches(query: str, token: str) -> bool:
     if query == token:
         return True
     return query.isalpha() and token.startswith(query) and token[len(query) :].isdigit()
+
+
+def _identifies(token: str) -> bool:
+    """Chip names and sizes carry a digit; form factors are these words."""
+    return any(c.isdigit() for c in token) or token in ("sxm", "pcie", "nvl")
 
 
 def _token_known(index: _Index, query: str) -> bool:
