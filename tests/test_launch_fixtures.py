@@ -239,7 +239,9 @@ def run_script(script: str, tmp: Path, *args: str, env: dict[str, str] | None = 
     )
     calls = []
     if record.exists():
-        calls = [json.loads(line) for line in record.read_text("utf-8").splitlines()]
+        # split("\n"), not splitlines(): an argv may hold U+2028 and friends.
+        lines = record.read_text("utf-8").split("\n")
+        calls = [json.loads(line) for line in lines if line]
     return done, calls
 
 

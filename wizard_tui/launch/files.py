@@ -77,13 +77,8 @@ def comment_text(text: str) -> str:
     )
 
 
-def _version_tag(serve: ServeCommand) -> str:
-    """vllm/vllm-openai tags are v<major>.<minor>.<patch> (e.g. v0.34.0)."""
-    return "v" + ".".join(str(p) for p in serve.version)
-
-
 def image_name(serve: ServeCommand) -> str:
-    return f"vllm/vllm-openai:{_version_tag(serve)}"
+    return f"vllm/vllm-openai:{serve.image_tag}"
 
 
 def app_name(model_id: str) -> str:

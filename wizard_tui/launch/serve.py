@@ -23,7 +23,7 @@ from wizard_tui.launch.flags import (
     version_text,
 )
 from wizard_tui.schemas.plan import PlanResponse
-from wizard_tui.schemas.profile import Profile, pipeline_size
+from wizard_tui.schemas.profile import NEWEST_VLLM_VERSION, Profile, pipeline_size
 
 DEFAULT_PORT = 8000
 """`vllm serve --port` default (vllm_serve_flags.tsv)."""
@@ -89,6 +89,8 @@ class ServeCommand:
     pp: int
     gpus_per_node: int
     local_model: bool = False
+    image_tag: str = ""
+    """vllm/vllm-openai tag of the target, e.g. v0.34.0."""
     warnings: tuple[str, ...] = field(default=())
 
     @property
@@ -111,6 +113,16 @@ class ServeCommand:
 
     def argv(self) -> list[str]:
         return ["vllm", "serve", self.model, *self.args]
+
+
+def image_tag(version: str | None) -> str:
+    """The vllm/vllm-openai tag for a version as the profile writes it: 'v' and
+    the release number (v0.34.0, v0.10.1.1); '0.34' means its .0 release.
+    A local suffix ('+cu128') is not part of any tag and is dropped."""
+    text = (version or NEWEST_VLLM_VERSION).split("+", 1)[0]
+    if re.fullmatch(r"\d+\.\d+", text):
+        text += ".0"
+    return "v" + text
 
 
 def check_model_id(model_id: str) -> bool:
@@ -277,6 +289,7 @@ def build_serve(profile: Profile, plan: PlanResponse | None) -> ServeCommand:
         pp=pp,
         gpus_per_node=gpus_per_node,
         local_model=local,
+        image_tag=image_tag(profile.engine.vllm_version),
         warnings=tuple(warnings),
     )
 
