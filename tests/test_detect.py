@@ -232,6 +232,13 @@ def test_cuda_visible_devices_empty_hides_all(tmp_path, monkeypatch) -> None:
     assert "0 of 2 visible" in result.message
 
 
+def test_cuda_visible_devices_stops_at_invalid_entry(tmp_path, monkeypatch) -> None:
+    _use_fake("two_h100", tmp_path, monkeypatch)
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "0,-1,1")
+
+    assert [g.index for g in detect_gpus().gpus] == [0]
+
+
 def test_cuda_visible_devices_uuids_are_not_applied(tmp_path, monkeypatch) -> None:
     _use_fake("two_h100", tmp_path, monkeypatch)
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "GPU-8f3c")
@@ -337,6 +344,28 @@ def test_nvml_when_importable(monkeypatch) -> None:
     assert gpu.cuda_version == "12.8"
     assert gpu.compute_capability == "9.0" and gpu.mig_mode == "Disabled"
     assert overhead_gib_from(result) == 0.5  # 512 MiB / 1024
+
+
+def test_nvml_v2_memory_and_mig_note(monkeypatch) -> None:
+    nvml = _fake_pynvml(used_bytes=0)
+    asked: list[object] = []
+    v2 = SimpleNamespace(total=143771 * 2**20, used=5 * 2**20, free=143000 * 2**20)
+
+    def memory_info(handle: object, version: object = None) -> object:
+        asked.append(version)
+        return v2
+
+    nvml.nvmlMemory_v2 = "v2"
+    nvml.nvmlDeviceGetMemoryInfo = memory_info
+    nvml.nvmlDeviceGetMigMode = lambda handle: (1, 1)
+    monkeypatch.setitem(sys.modules, "pynvml", nvml)
+
+    result = detect_gpus()
+
+    assert asked == ["v2"]
+    assert result.gpus[0].memory_used_mib == 5
+    assert result.gpus[0].mig_mode == "Enabled"
+    assert "MIG is on" in result.message and "hardware.vram_gb" in result.message
 
 
 def test_nvml_init_failure_falls_back_to_nvidia_smi(tmp_path, monkeypatch) -> None:

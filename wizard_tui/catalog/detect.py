@@ -146,6 +146,11 @@ def detect_gpus(timeout: float = 5.0) -> DetectResult:
             f"; not in the catalog: {', '.join(sorted(set(unknown)))} "
             "(CUDA total estimated)"
         )
+    if any(g.mig_mode == "Enabled" for g in gpus):
+        message += (
+            "; MIG is on: vLLM runs on one MIG instance, so set hardware.vram_gb "
+            "to that instance's memory"
+        )
     return DetectResult(
         gpus=tuple(gpus), vllm_version=vllm_version, source=source, message=message
     )
@@ -165,10 +170,14 @@ def _visible_only(gpus: list[DetectedGpu]) -> tuple[list[DetectedGpu], str]:
         return gpus, ""
     value = os.environ[variable]
     parts = [part.strip() for part in value.split(",") if part.strip()]
-    if not all(part.isdigit() for part in parts):
+    if parts and parts[0].upper().startswith(("GPU-", "MIG-")):
         return gpus, f" ({variable}={value} not applied: only indices are)"
     by_index = {gpu.index: gpu for gpu in gpus}
-    kept = [by_index[int(part)] for part in parts if int(part) in by_index]
+    kept: list[DetectedGpu] = []
+    for part in parts:
+        if not part.isdigit() or int(part) not in by_index:
+            break  # CUDA reads the list up to its first invalid entry ("-1")
+        kept.append(by_index[int(part)])
     return kept, f" ({variable}={value}: {len(kept)} of {len(gpus)} visible)"
 
 
@@ -293,7 +302,14 @@ def _nvml_gpus(problems: list[str]) -> list[DetectedGpu]:
         for index in range(pynvml.nvmlDeviceGetCount()):
             handle = pynvml.nvmlDeviceGetHandleByIndex(index)
             name = _text(pynvml.nvmlDeviceGetName(handle)) or f"GPU {index}"
-            memory = _try(pynvml.nvmlDeviceGetMemoryInfo, handle)
+            # The v2 query leaves the driver's reserved memory out of "used",
+            # as nvidia-smi does; v1 counts it on R510+ drivers.
+            memory = None
+            if hasattr(pynvml, "nvmlMemory_v2"):
+                memory = _try(
+                    pynvml.nvmlDeviceGetMemoryInfo, handle, pynvml.nvmlMemory_v2
+                )
+            memory = memory or _try(pynvml.nvmlDeviceGetMemoryInfo, handle)
             total, used, free = (
                 (None, None, None)
                 if memory is None
