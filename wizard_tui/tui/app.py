@@ -56,7 +56,7 @@ class WizardApp(App[None]):
         Binding("ctrl+o", "profiles", "Profiles"),
         Binding("ctrl+s", "save", "Save", priority=True),
         Binding("ctrl+r", "revert", "Revert"),
-        Binding("ctrl+d", "diff", "Diff"),
+        Binding("ctrl+d", "diff", "Diff", priority=True),
     ]
 
     profile: var[Profile] = var(Profile, init=False)

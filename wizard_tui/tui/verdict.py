@@ -218,14 +218,14 @@ def panel_text(
     """The fit panel's whole text: verdict first, then the numbers.
 
     `stale` is the reason the plan is out of date (an invalid field); the last
-    valid plan is still shown, under that line.
+    valid plan is still shown, with that reason right under its verdict.
     """
     text = Text()
-    if stale:
-        text.append("stale: ", style="bold reverse")
-        text.append(f"{stale}\n", style="italic")
     ok = "bold green" if plan.fits else "bold red"
-    text.append(verdict(plan, profile) + "\n", style=ok if not stale else "bold")
+    text.append(verdict(plan, profile) + "\n", style=ok if not stale else "bold dim")
+    if stale:
+        text.append("stale:", style="bold reverse")
+        text.append(f" {stale}\n", style="italic")
     if plan.blockers:
         text.append(f"{plan.blockers[0]}\n", style="red")
 

@@ -1,0 +1,358 @@
+"""Pilot tests: each step driven by keys, the fit panel, the sidebar flows.
+
+These run the real catalog and planner on the bundled profiles. Expected
+values are worked out in the comments from the model's config.json and the
+GPU's memory, not read back from the app.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import Input, Select, Switch
+
+from tests.test_tui_fixtures import L4_PROFILE, panel_text, settle, tui_env
+from wizard_tui.profiles import load_profile
+from wizard_tui.tui import WizardApp
+
+__all__ = ["tui_env"]  # the fixture, used by name
+
+SIZE = (80, 24)
+
+
+async def type_into(pilot, widget_id: str, text: str) -> None:  # noqa: ANN001
+    """Focus a field, clear it and type `text` key by key, as a user would."""
+    widget = pilot.app.wizard.query_one(f"#{widget_id}", Input)
+    widget.focus()
+    await pilot.pause()
+    widget.action_end()
+    await pilot.press(*["backspace"] * len(widget.value))
+    await pilot.press(*list(text))
+    await settle(pilot)
+
+
+def current_step(app: WizardApp) -> str:
+    return app.wizard.query_one("#steps").current or ""
+
+
+async def test_opens_on_model_step_with_verdict(tui_env: Path) -> None:
+    app = WizardApp(Path("profiles") / L4_PROFILE)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert current_step(app) == "model"
+        assert app.wizard.query_one("#model-id", Input).value == (
+            "meta-llama/Llama-3.1-8B-Instruct"
+        )
+        # Llama-3.1-8B: 8.03e9 params x 2 bytes = 14.96 GiB of weights on a
+        # 22 GiB L4 at utilization 0.9 (19.8 GiB budget); 16 requests of 1,536
+        # tokens need 16 x 1536 x 65,536 B (fp8 KV: 32 layers x 8 heads x 128 x
+        # K and V x 1 byte) = 1.5 GiB of KV: it fits.
+        assert panel_text(app).startswith("fits: ")
+        plan = app.outcome.plan
+        assert plan.kv_cache.bytes_per_token == 32 * 8 * 128 * 2 * 1
+        assert "32 layers, 8 KV heads x 128" in str(
+            app.wizard.query_one("#model-arch").render()
+        )
+
+
+async def test_steps_keep_state_back_and_forth(tui_env: Path) -> None:
+    app = WizardApp(Path("profiles") / L4_PROFILE)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        for key, step in (
+            ("f3", "hardware"),
+            ("f4", "workload"),
+            ("f5", "policy"),
+            ("f6", "review"),
+            ("f2", "model"),
+        ):
+            await pilot.press(key)
+            await pilot.pause()
+            assert current_step(app) == step
+            assert app.wizard.query_one("#fit-panel").display
+
+        # A half-typed invalid value survives a trip to another step.
+        await pilot.press("f4")
+        await type_into(pilot, "concurrency", "12x")
+        await pilot.press("f2")
+        await pilot.press("f4")
+        assert app.wizard.query_one("#concurrency", Input).value == "12x"
+        await pilot.press("ctrl+pagedown")
+        assert current_step(app) == "policy"
+        await pilot.press("ctrl+pageup", "ctrl+pageup")
+        assert current_step(app) == "hardware"
+
+
+async def test_edit_workload_changes_verdict(tui_env: Path) -> None:
+    app = WizardApp(Path("profiles") / L4_PROFILE)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert panel_text(app).startswith("fits: ")
+        await pilot.press("f4")
+        # 200 requests x 1,536 tokens x 65,536 B = 18.75 GiB of KV, more than
+        # the L4's whole 19.8 GiB budget minus 15 GiB of weights.
+        await type_into(pilot, "concurrency", "200")
+        assert app.profile.workload.concurrency == 200
+        assert app.dirty
+        assert panel_text(app).startswith("does not fit: ")
+        assert app.outcome.plan.workload.concurrency_fit < 200
+        assert "*unsaved" in str(app.wizard.query_one("#step-bar").render())
+
+
+async def test_invalid_field_shows_pydantic_message_and_stale_plan(
+    tui_env: Path,
+) -> None:
+    app = WizardApp(Path("profiles") / L4_PROFILE)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        before = app.profile
+        await pilot.press("f3")
+        await type_into(pilot, "gpus", "two")
+        error = app.wizard.query_one("#gpus-error")
+        # Pydantic's own message for a strict int field given text.
+        assert "Input should be a valid integer" in str(error.render())
+        assert app.wizard.query_one("#gpus", Input).has_class("-invalid")
+        assert app.profile == before
+        text = panel_text(app)
+        assert text.startswith("fits: ")
+        assert "stale" in text
+
+        # The profile's cross-field rule: TP 4 x PP 1 needs 4 GPUs, there is 1.
+        await type_into(pilot, "gpus", "1")
+        await type_into(pilot, "tp-size", "4")
+        tp_error = str(app.wizard.query_one("#tp-size-error").render())
+        assert "more than hardware.gpus = 1" in tp_error
+
+        await type_into(pilot, "tp-size", "")
+        assert "stale" not in panel_text(app)
+        assert app.profile.hardware.tp_size is None
+
+
+async def test_model_step_selects_and_range(tui_env: Path) -> None:
+    app = WizardApp(Path("profiles") / L4_PROFILE)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.wizard.query_one("#kv-cache-dtype", Select).value = "auto"
+        await settle(pilot)
+        assert app.profile.model.kv_cache_dtype == "auto"
+        # bf16 KV: 2 bytes per element, twice the fp8 figure.
+        assert app.outcome.plan.kv_cache.bytes_per_token == 32 * 8 * 128 * 2 * 2
+
+        await type_into(pilot, "max-model-len", "0")
+        assert "greater than or equal to 1" in str(
+            app.wizard.query_one("#max-model-len-error").render()
+        )
+        await type_into(pilot, "max-model-len", "")
+        assert app.profile.model.max_model_len is None
+
+
+async def test_policy_engine_knobs_go_to_vllm_args(tui_env: Path) -> None:
+    app = WizardApp(Path("profiles") / L4_PROFILE)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f5")
+        await type_into(pilot, "max-num-seqs", "32")
+        app.wizard.query_one("#enforce-eager", Switch).value = True
+        await settle(pilot)
+        app.wizard.query_one("#block-size", Select).value = "32"
+        await settle(pilot)
+        assert app.profile.outputs.vllm_args == {
+            "max_num_seqs": 32,
+            "enforce_eager": True,
+            "block_size": 32,
+        }
+        # enforce_eager: no CUDA graphs, so none are charged to the budget.
+        assert app.outcome.plan.per_gpu.cuda_graph_gib == 0
+        await type_into(pilot, "gpu-memory-utilization", "1.5")
+        assert "less than or equal to 1" in str(
+            app.wizard.query_one("#gpu-memory-utilization-error").render()
+        )
+
+
+async def test_detect_fills_hardware(tui_env: Path) -> None:
+    app = WizardApp(Path("profiles") / L4_PROFILE)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f3")
+        await pilot.click("#detect")
+        await settle(pilot)
+        # FakeDetect: 2 x H100 SXM, 1,536 MiB used = 1.5 GiB overhead.
+        assert app.profile.hardware.gpu_name == "H100 SXM"
+        assert app.profile.hardware.gpus == 2
+        assert app.profile.policy.overhead_gb == 1.5
+        assert app.wizard.query_one("#gpus", Input).value == "2"
+        assert app.wizard.query_one("#overhead-gb", Input).value == "1.5"
+
+
+async def test_sidebar_load_edit_save_reload(tui_env: Path) -> None:
+    app = WizardApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        names = [p.name for p in app.profile_paths]
+        assert L4_PROFILE in names
+        listing = app.wizard.query_one("#profile-list")
+        listing.focus()
+        listing.index = names.index(L4_PROFILE)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.path == Path("profiles") / L4_PROFILE or app.path.name == L4_PROFILE
+        assert app.profile.model.id == "meta-llama/Llama-3.1-8B-Instruct"
+        assert not app.dirty
+
+        await pilot.press("f4")
+        await type_into(pilot, "concurrency", "8")
+        assert app.dirty
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert not app.dirty
+        saved = load_profile(tui_env / "profiles" / L4_PROFILE)
+        assert saved.workload.concurrency == 8
+        assert saved.model == app.profile.model
+
+        # Loading another file with unsaved changes asks first.
+        await type_into(pilot, "concurrency", "9")
+        listing.focus()
+        listing.index = 0
+        await pilot.press("enter")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "ConfirmDialog"
+        await pilot.press("n")
+        await settle(pilot)
+        assert app.profile.workload.concurrency == 9
+
+        # Revert reloads the saved file after confirming.
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        await pilot.press("y")
+        await settle(pilot)
+        assert app.profile.workload.concurrency == 8
+        assert app.wizard.query_one("#concurrency", Input).value == "8"
+
+
+async def test_bad_file_is_a_notification(tui_env: Path) -> None:
+    bad = tui_env / "profiles" / "broken.yaml"
+    bad.write_text("model:\n  id: x\nhardware:\n  gpus: -3\n", encoding="utf-8")
+    app = WizardApp(bad)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        messages = [n.message for n in app._notifications]
+        assert any("broken.yaml" in m and "gpus" in m for m in messages)
+        assert app.path is None
+        assert app.is_running
+
+        # Binary garbage and a folder are refused the same way.
+        junk = tui_env / "profiles" / "junk.yaml"
+        junk.write_bytes(b"\x00\xff\xfe" * 100)
+        app.open_profile(junk)
+        await settle(pilot)
+        app.open_profile(tui_env / "profiles")
+        await settle(pilot)
+        titles = [n.title for n in app._notifications]
+        assert "cannot open junk.yaml" in titles
+        assert "cannot open profiles" in titles
+        assert app.is_running
+
+
+async def test_save_conflict_asks_before_overwriting(tui_env: Path) -> None:
+    path = tui_env / "profiles" / L4_PROFILE
+    app = WizardApp(path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f4")
+        await type_into(pilot, "concurrency", "5")
+        path.write_text(path.read_text() + "\n# edited elsewhere\n")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert type(app.screen).__name__ == "ConfirmDialog"
+        await pilot.press("y")
+        await settle(pilot)
+        assert load_profile(path).workload.concurrency == 5
+        assert not app.dirty
+
+
+async def test_save_as_and_diff(tui_env: Path) -> None:
+    app = WizardApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f4")
+        await type_into(pilot, "concurrency", "3")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "PathDialog"
+        field = app.screen.query_one("#dialog-path", Input)
+        field.value = str(tui_env / "mine")
+        await pilot.press("enter")
+        await settle(pilot)
+        target = tui_env / "mine.yaml"
+        assert load_profile(target).workload.concurrency == 3
+        assert app.path == target
+
+        await type_into(pilot, "concurrency", "4")
+        await pilot.press("ctrl+d")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "TextDialog"
+        body = str(app.screen.query_one("#dialog-body Static").render())
+        assert "-  concurrency: 3" in body and "+  concurrency: 4" in body
+        await pilot.press("escape")
+
+
+async def test_review_shows_launch_files_and_copies(tui_env: Path) -> None:
+    app = WizardApp(Path("profiles") / L4_PROFILE)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f6")
+        await settle(pilot)
+        review = app.wizard.query_one("#review")
+        report = str(app.wizard.query_one("#review-plan").render())
+        assert report.startswith("fits: ")
+        if review.files:  # launch files land with the launch-files issue
+            copied: list[str] = []
+            app.copy_to_clipboard = copied.append  # type: ignore[method-assign]
+            await pilot.click("#copy-file")
+            assert copied and copied[0] in review.files.values()
+
+            await pilot.click("#write-files")
+            await pilot.pause()
+            app.screen.query_one("#dialog-path", Input).value = str(tui_env / "out")
+            await pilot.press("enter")
+            await settle(pilot)
+            written = sorted(p.name for p in (tui_env / "out").iterdir())
+            assert written == sorted(Path(n).name for n in review.files)
+
+
+async def test_palette_switch_gpu_and_help(tui_env: Path) -> None:
+    app = WizardApp(Path("profiles") / L4_PROFILE)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.switch_gpu("H100 SXM")
+        await settle(pilot)
+        assert app.profile.hardware.gpu_name == "H100 SXM"
+        assert app.wizard.query_one("#gpu-name", Input).value == "H100 SXM"
+        await pilot.press("f2")
+        await pilot.press("f1")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "HelpDialog"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "WizardScreen"
+
+
+def test_main_refuses_missing_file(tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    from wizard_tui.tui.__main__ import main
+
+    assert main([str(tmp_path / "nope.yaml")]) == 2
+    err = capsys.readouterr().err
+    assert "nope.yaml: no such file" in err and err[-1] == "\n" and err.count("\n") == 1
+
+
+def test_main_no_mouse(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    from wizard_tui.tui import __main__ as entry
+
+    seen: dict[str, object] = {}
+
+    def fake_run(self, **kwargs):  # noqa: ANN001, ANN003, ANN202
+        seen.update(kwargs)
+
+    monkeypatch.setattr("wizard_tui.tui.app.WizardApp.run", fake_run)
+    assert entry.main(["--no-mouse"]) == 0
+    assert seen["mouse"] is False
