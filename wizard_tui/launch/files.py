@@ -181,15 +181,107 @@ def docker_script(serve: ServeCommand, model_id: str, gpus_on_node: int) -> str:
 
     HF_TOKEN is passed by name (`-e HF_TOKEN`): docker copies it from the
     environment of whoever runs the script; no token is ever in the file.
+    A plan across nodes gets `head` and `worker HEAD_IP` roles instead.
     """
+    if serve.multi_node:
+        return docker_multi_script(serve, model_id)
     lines = _header(serve, model_id, "Run vLLM in Docker on this machine.")
     lines.append("# HF_TOKEN is read from your environment (export it first).")
-    if serve.multi_node:
-        lines.append(
-            f"# This plan needs {serve.gpus} GPUs on {serve.nodes} nodes: this "
-            "container serves from one node; use ray_cluster.sh or k8s.yaml."
-        )
     lines += ["", "exec " + shell_command(docker_argv(serve, model_id, gpus_on_node))]
+    return _script(lines)
+
+
+def _docker_node_argv(serve: ServeCommand, model_id: str) -> list[str]:
+    """`docker run` of one Ray node: all its GPUs, the host network (Ray and
+    NCCL talk between nodes), bash as entrypoint instead of `vllm serve`."""
+    argv = [
+        "docker",
+        "run",
+        "--rm",
+        "--gpus",
+        "all",
+        "--ipc=host",
+        "--network=host",
+        "-v",
+        Raw(f'"$HOME/.cache/huggingface:{HF_CACHE}"'),
+        "-e",
+        "HF_TOKEN",
+        "-e",
+        "VLLM_HOST_IP",
+    ]
+    if serve.local_model:
+        argv += ["-v", _local_mount(serve, model_id)]
+    return argv
+
+
+def docker_multi_script(serve: ServeCommand, model_id: str) -> str:
+    """docker_run.sh for a plan across nodes: one container per node on the
+    host network; the head starts Ray and then `vllm serve` with the Ray
+    backend, each worker joins the head (vLLM docs, multi-node serving)."""
+    image = image_name(serve)
+    serve_words = ["vllm", "serve", _container_model(serve), *serve.args]
+    head_inner = "; ".join(
+        [
+            "set -euo pipefail",
+            shell_words(ray_head_argv()),
+            "exec " + shell_words(serve_words),
+        ]
+    )
+    worker_inner = "exec " + shell_words(ray_worker_argv("$RAY_HEAD_IP"))
+    node = _docker_node_argv(serve, model_id)
+    head = [*node, "--entrypoint", "/bin/bash", image, "-c", head_inner]
+    worker = [
+        *node,
+        "-e",
+        Raw('"RAY_HEAD_IP=$head_ip"'),
+        "--entrypoint",
+        "/bin/bash",
+        image,
+        "-c",
+        worker_inner,
+    ]
+    intro = _header(serve, model_id, "Run a multi-node vLLM server in Docker.")
+    intro.append("# HF_TOKEN is read from your environment (export it first).")
+    return _role_script(serve, intro, head, worker, "docker_run.sh")
+
+
+def _role_script(
+    serve: ServeCommand,
+    intro: list[str],
+    head: list[str],
+    worker: list[str],
+    script: str,
+    head_before: list[str] | None = None,
+) -> str:
+    """A script with `head` and `worker HEAD_IP` roles, one per node."""
+    lines = [
+        *intro,
+        f"# Usage: on the head node:  {script} head",
+        f"#        on each of the other {serve.nodes - 1} node(s): "
+        f"{script} worker HEAD_IP",
+        "# VLLM_HOST_IP: this node's address as the other nodes reach it",
+        "# (default: the first address of `hostname -I`).",
+        "",
+        f"RAY_PORT={RAY_PORT}",
+        'role="${1:-}"',
+        "VLLM_HOST_IP=\"${VLLM_HOST_IP:-$(hostname -I | awk '{print $1}')}\"",
+        "export VLLM_HOST_IP",
+        "",
+        'case "$role" in',
+        "  head)",
+        *["    " + line for line in head_before or []],
+        "    exec " + shell_command(head, indent="      "),
+        "    ;;",
+        "  worker)",
+        f'    head_ip="${{2:?usage: {script} worker HEAD_IP}}"',
+        "    exec " + shell_command(worker, indent="      "),
+        "    ;;",
+        "  *)",
+        f"    echo 'usage: {script} head | {script} worker HEAD_IP' >&2",
+        "    exit 2",
+        "    ;;",
+        "esac",
+    ]
     return _script(lines)
 
 
@@ -349,7 +441,7 @@ def _pod_ip_env() -> dict[str, Any]:
 
 def _bash(lines: list[str]) -> list[str]:
     """A bash script as a container command, `$` doubled for Kubernetes."""
-    return ["/bin/bash", "-c", _dollars("\n".join(["set -euo pipefail", *lines]))]
+    return ["/bin/bash", "-c", _dollars("; ".join(["set -euo pipefail", *lines]))]
 
 
 def ray_head_argv() -> list[str]:
@@ -378,7 +470,6 @@ def k8s_multi_docs(serve: ServeCommand, model_id: str) -> list[dict[str, Any]]:
     $LWS_LEADER_ADDRESS; one pod per node, all GPUs of the node each
     (vLLM docs, deployment/frameworks/lws). A Service reaches the leader."""
     name = app_name(model_id)
-    per_pod = {"nvidia.com/gpu": serve.gpus_per_node}
     leader_script = _bash(
         [shell_words(ray_head_argv()), "exec " + shell_words(serve.argv())]
     )
@@ -393,7 +484,7 @@ def k8s_multi_docs(serve: ServeCommand, model_id: str) -> list[dict[str, Any]]:
             "command": script[:2],
             "args": script[2:],
             "env": [_pod_ip_env(), _hf_token_env()],
-            "resources": {"limits": per_pod},
+            "resources": {"limits": {"nvidia.com/gpu": serve.gpus_per_node}},
             "volumeMounts": _mounts(),
         }
         if leader:
@@ -464,48 +555,30 @@ def ray_script(serve: ServeCommand, model_id: str) -> str:
     to join (its placement group wait), so the head may start serving before
     the workers are up.
     """
-    lines = _header(serve, model_id, "A Ray cluster for a multi-node vLLM server.")
-    lines += [
-        "# Usage: on the head node:      ray_cluster.sh head",
-        f"#        on each of the other {serve.nodes - 1} node(s): "
-        "ray_cluster.sh worker HEAD_IP",
-        "# VLLM_HOST_IP: this node's address as the other nodes reach it",
-        "# (default: the first address of `hostname -I`). The same vLLM and model",
-        "# must be installed on every node.",
-        "",
-        f"RAY_PORT={RAY_PORT}",
-        'role="${1:-}"',
-        "VLLM_HOST_IP=\"${VLLM_HOST_IP:-$(hostname -I | awk '{print $1}')}\"",
-        "export VLLM_HOST_IP",
-        "",
-        'case "$role" in',
-        "  head)",
-        "    "
-        + shell_words(
-            ["ray", "start", "--head", Raw('--port="$RAY_PORT"'), ray_head_argv()[-1]]
-        ),
-        "    exec " + shell_command(serve.argv(), indent="      "),
-        "    ;;",
-        "  worker)",
-        '    head_ip="${2:?usage: ray_cluster.sh worker HEAD_IP}"',
-        "    exec "
-        + shell_words(
-            [
-                "ray",
-                "start",
-                Raw('--address="$head_ip:$RAY_PORT"'),
-                ray_head_argv()[-1],
-                "--block",
-            ]
-        ),
-        "    ;;",
-        "  *)",
-        "    echo 'usage: ray_cluster.sh head | ray_cluster.sh worker HEAD_IP' >&2",
-        "    exit 2",
-        "    ;;",
-        "esac",
+    intro = _header(serve, model_id, "A Ray cluster for a multi-node vLLM server.")
+    intro.append("# The same vLLM version and the model must be on every node.")
+    head_start = [
+        "ray",
+        "start",
+        "--head",
+        Raw('--port="$RAY_PORT"'),
+        Raw('--node-ip-address="$VLLM_HOST_IP"'),
     ]
-    return _script(lines)
+    worker = [
+        "ray",
+        "start",
+        Raw('--address="$head_ip:$RAY_PORT"'),
+        Raw('--node-ip-address="$VLLM_HOST_IP"'),
+        "--block",
+    ]
+    return _role_script(
+        serve,
+        intro,
+        serve.argv(),
+        worker,
+        "ray_cluster.sh",
+        head_before=[shell_words(head_start)],
+    )
 
 
 # --- all files ---------------------------------------------------------------
@@ -576,11 +649,10 @@ def launch_warnings(
             f"ray: TP {serve.tp} x PP {serve.pp} = {serve.gpus} GPU(s) fit on one "
             f"node of {serve.gpus_per_node}; ray_cluster.sh is not written"
         )
-    multi_file = [n for n in ("docker", "compose") if n in emit]
-    if serve.multi_node and multi_file:
+    if serve.multi_node and "compose" in emit:
         warnings.append(
-            f"{' and '.join(multi_file)}: the plan spans {serve.nodes} nodes; these "
-            "files start one node only (use ray_cluster.sh or k8s.yaml)"
+            f"compose: the plan spans {serve.nodes} nodes and docker compose runs "
+            "on one host; use docker_run.sh, ray_cluster.sh or k8s.yaml"
         )
     if serve.local_model and "k8s" in emit:
         warnings.append("k8s: the model is a local path; mount it into the pod")
