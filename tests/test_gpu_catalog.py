@@ -146,6 +146,10 @@ def test_h100_spellings_resolve_to_h100_sxm(text: str) -> None:
         ("mi300x", "MI300X"),
         ("AMD Instinct MI250X/MI250", "MI250"),
         ("NVIDIA RTX PRO 6000 Blackwell Server Edition", "RTX PRO 6000"),
+        ("GH200", "GH200"),
+        ("NVIDIA GH200 144G HBM3e", "GH200 144GB"),
+        ("NVIDIA GB300", "GB300"),
+        ("NVIDIA B300 SXM6 AC", "B300"),
         # Extra words the tools print are dropped when nothing matches as is.
         ("NVIDIA A100-SXM4-80GB-LS", "A100 80GB SXM"),
         ("AMD INSTINCT MI250 (MCM) OAM AC MBA", "MI250"),
