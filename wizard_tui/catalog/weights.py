@@ -376,7 +376,7 @@ def quant_plan(quant: dict[str, Any] | None, num_layers: int) -> QuantPlan | Non
     if method in ("fp8", "fbgemm_fp8"):
         block = quant.get("weight_block_size")
         info = QuantInfo(
-            method="fp8",
+            method=method,
             bits=8,
             group_size=int(block[0]) if block else None,
             weight_format="fp8",
@@ -571,8 +571,11 @@ def _mamba_params(s: Shape) -> int:
 def count_params(s: Shape) -> ParamCounts:
     """Parameters per category for the text model, all experts counted.
 
-    ``active`` is what one token uses: everything except the routed experts
-    it is not sent to (top-k of num_experts per MoE layer)."""
+    ``active`` is what one token reads: everything except the routed experts
+    it is not sent to (top-k of num_experts per MoE layer) and the input
+    embedding table, of which a token reads one row (tied embeddings still
+    count once, as the lm_head). This is how gpt-oss's model card counts
+    (3.6B active for gpt-oss-20b) and what bandwidth-bound decoding reads."""
     c = ParamCounts()
     h = s.hidden
     c.add("embed", s.vocab * h)
@@ -616,5 +619,6 @@ def count_params(s: Shape) -> ParamCounts:
             idle_experts += max(0, s.num_experts - s.top_k) * per_expert
             if kind == "none":
                 c.add("norm", h)
-    c.active = c.total - idle_experts
+    lookup_only = 0 if s.tie else s.vocab * h
+    c.active = c.total - idle_experts - lookup_only
     return c
