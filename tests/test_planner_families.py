@@ -1,0 +1,258 @@
+"""The planner's arithmetic per model family against numbers vLLM logged.
+
+Log ids (c47 ...) are entries of tests/data/vllm_kv_logs.yaml. "Page math"
+tests give the planner the KV memory the log printed (as
+--kv-cache-memory-bytes) and expect its blocks/tokens; the tolerance covers the
+log's rounding of GiB to two decimals (0.005 GiB). "Full" tests predict the KV
+memory from the settings alone.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.test_planner_archs import (
+    A100_80,
+    GIB,
+    deepseek_v2_lite,
+    gemma3_12b,
+    gpt_oss,
+    gpu,
+    llama_2_7b,
+    llama_31_8b,
+    mixtral_8x7b,
+    qwen3_14b_awq,
+    qwen25_7b,
+    request,
+)
+from wizard_tui.planner import run_plan
+
+
+def _page_math(arch, kv_gib, **kw):
+    args = dict(kw.pop("args", {}))
+    args["kv_cache_memory_bytes"] = int(kv_gib * GIB)
+    return run_plan(request(arch, gpu("big", 2000.0), args=args, **kw))
+
+
+def _close(pred: float, logged: float, tol: float) -> bool:
+    return abs(pred - logged) <= tol * abs(logged)
+
+
+# ---------------------------------------------------------------------------
+# Dense GQA: Llama-3.1-8B on H100 80GB, vLLM 0.19, util 0.95, max_model_len 8192
+
+
+def test_dense_gqa_page_math_c47() -> None:
+    # 58.11 GiB / (32 layers x 16 tokens x 2 x 8 heads x 128 x 2 B = 2 MiB)
+    # = 29,752 blocks; log: 29,751 blocks, 476,016 tokens, 58.11x.
+    resp = _page_math(llama_31_8b(), 58.11, max_model_len=8192)
+    assert resp.kv_cache.block_size == 16
+    assert _close(resp.kv_cache.blocks, 29_751, 0.0005)
+    assert _close(resp.kv_cache.tokens, 476_016, 0.0005)
+    assert _close(resp.max_concurrency, 58.11, 0.001)
+
+
+def test_dense_gqa_full_prediction_c47() -> None:
+    # Log: weights 14.99, activation 1.89, non-torch 0.25 GiB, KV 58.11 GiB =
+    # 0.95 x 79.19 - 14.99 - 1.89 - 0.25 (graphs 0.91 GiB not charged in 0.19).
+    resp = run_plan(request(llama_31_8b(), util=0.95, max_model_len=8192))
+    gib = resp.per_gpu
+    assert _close(gib.usable_gib, 0.95 * 79.19, 0.001)
+    assert _close(gib.weights_gib, 14.99, 0.01)
+    assert gib.cuda_graph_gib == 0.0  # not charged before 0.21
+    assert abs(gib.activation_gib - 1.89) < 0.3
+    assert _close(gib.kv_cache_gib, 58.11, 0.01)
+    assert _close(resp.kv_cache.tokens, 476_016, 0.01)
+    assert resp.vllm_starts and resp.fits
+
+
+def test_dense_gqa_tp2_c48() -> None:
+    # TP2: 4 KV heads per rank; log KV 63.76 GiB per GPU, 65,293 blocks,
+    # 1,044,688 tokens, non-torch 2.07 GiB (NVLink custom all-reduce buffers).
+    resp = run_plan(request(llama_31_8b(), tp=2, util=0.95, max_model_len=8192))
+    assert resp.kv_cache.bytes_per_token == 32 * 4 * 128 * 2 * 2
+    assert _close(resp.per_gpu.weights_gib, 7.51, 0.01)
+    assert abs(resp.per_gpu.non_torch_gib - 2.07) < 0.2
+    assert _close(resp.per_gpu.kv_cache_gib, 63.76, 0.015)
+    assert _close(resp.kv_cache.tokens, 1_044_688, 0.015)
+
+
+def test_pipeline_parallel_min_over_stages_c50() -> None:
+    # PP2: stage 0 holds 16 layers + embeddings (log 7.51 GiB, KV 66.54 GiB),
+    # the last stage the LM head and the sampler's logits; the engine takes
+    # the smaller block count: 67,207 blocks = 1,075,312 tokens.
+    resp = run_plan(
+        request(
+            llama_31_8b(),
+            util=0.95,
+            max_model_len=8192,
+            args={"pipeline_parallel_size": 2},
+        )  # fmt: skip
+    )
+    assert resp.pp_size == 2
+    assert _close(resp.per_gpu.weights_gib, 7.51, 0.01)
+    assert _close(resp.kv_cache.tokens, 1_075_312, 0.01)
+
+
+def test_block_size_128_v011_c87() -> None:
+    # vLLM 0.11, --block-size 128, util 0.9, max_model_len 16000: log KV 51.38
+    # GiB = 0.9 x 79.18 - 14.99 - 4.76 (activation) - 0.13 (non-torch).
+    resp = run_plan(
+        request(
+            llama_31_8b(),
+            gpu(total=79.18),
+            version="0.11.0",
+            util=0.9,
+            max_model_len=16000,
+            args={"block_size": 128},
+        )  # fmt: skip
+    )
+    assert resp.kv_cache.block_size == 128
+    assert _close(resp.per_gpu.kv_cache_gib, 51.38, 0.02)
+
+
+# ---------------------------------------------------------------------------
+# MHA: Llama-2-7B on MI300X, V0 (c20): 20,406 blocks, 79.71x at 4096 tokens
+
+
+def test_mha_page_math_c20() -> None:
+    # 32 layers x 32 KV heads x 128 x 2 x 2 B = 512 KiB per token; a 16-token
+    # block is 8 MiB, so 20,406 blocks hold 159.42 GiB; 20,406 / 256 blocks
+    # per 4096-token request = 79.71.
+    kv = 20_406 * 16 * 524_288 / GIB
+    resp = _page_math(llama_2_7b(), kv + 0.001, version="0.19.0", max_model_len=4096)
+    assert resp.kv_cache.blocks == 20_406
+    assert resp.max_concurrency == pytest.approx(79.71, abs=0.01)
+
+
+# ---------------------------------------------------------------------------
+# MoE: Mixtral-8x7B TP2 on H100, 0.19 (c68)
+
+
+def test_moe_full_prediction_c68() -> None:
+    # Log: weights 43.51 GiB per GPU (all experts: total parameters / 2),
+    # KV 28.44 GiB, 465,936 tokens, 56.88x at 8192.
+    resp = run_plan(request(mixtral_8x7b(), tp=2, util=0.95, max_model_len=8192))
+    assert _close(resp.per_gpu.weights_gib, 43.51, 0.01)
+    assert _close(resp.per_gpu.kv_cache_gib, 28.44, 0.02)
+    assert _close(resp.kv_cache.tokens, 465_936, 0.02)
+
+
+# ---------------------------------------------------------------------------
+# MLA: DeepSeek-V2-Lite (c71, V1) and DeepSeek-R1 (c14, V0)
+
+
+def test_mla_latent_replicated_c71() -> None:
+    # 27 layers x (512 + 64) x 2 B = 31,104 B per token on every rank (not
+    # split by TP); 43.61 GiB -> 1,505,552 tokens in the log.
+    resp = _page_math(deepseek_v2_lite(), 43.61, max_model_len=8192)
+    assert resp.kv_cache.bytes_per_token == 31_104
+    assert _close(resp.kv_cache.tokens, 1_505_552, 0.001)
+    tp2 = _page_math(deepseek_v2_lite(), 43.61, tp=2, max_model_len=8192)
+    assert tp2.kv_cache.bytes_per_token == 31_104
+
+
+def test_mla_full_prediction_c71() -> None:
+    resp = run_plan(request(deepseek_v2_lite(), util=0.95, max_model_len=8192))
+    assert _close(resp.per_gpu.kv_cache_gib, 43.61, 0.03)
+
+
+def test_mla_v0_padding_c14() -> None:
+    # V0 DeepSeek-R1 TP8: 21.43 GiB = 18,418 blocks of 16 tokens, i.e. 1,280 B
+    # per layer per token (576 padded to 640 values) x 61 layers.
+    from wizard_tui.planner import eras, kv
+
+    arch = deepseek_v2_lite().model_copy(update={"num_layers": 61})
+    era = eras.era_for("0.6.6")
+    layout = kv.build_layout(arch, ("full",) * 61, 8, "auto", None, era)
+    assert layout.bytes_per_block == 16 * 1280 * 61
+    assert _close(layout.blocks(21.43 * GIB), 18_418, 0.001)
+
+
+# ---------------------------------------------------------------------------
+# Sliding window / hybrid groups
+
+
+def test_sliding_groups_gpt_oss_20b_c69() -> None:
+    # 12 sliding + 12 full layers -> 2 groups of 12; TP2 page = 16 x 2 x 4
+    # heads x 64 x 2 B = 16,384 B; 12 x 16,384 B per block. 59.32 GiB ->
+    # 323,972 blocks; tokens = blocks // 2 groups x 16 = 2,591,776;
+    # concurrency = blocks / (512 full + 513 sliding blocks) = 316.07.
+    resp = _page_math(gpt_oss(), 59.32, tp=2, max_model_len=8192)
+    assert _close(resp.kv_cache.blocks, 323_972, 0.0005)
+    assert _close(resp.kv_cache.tokens, 2_591_776, 0.0005)
+    assert resp.max_concurrency == pytest.approx(316.07, abs=0.1)
+
+
+def test_sliding_groups_gemma3_c74() -> None:
+    # 40 sliding + 8 full -> group size 8, 6 groups; page 16 x 2 x 8 x 256 x 2
+    # = 131,072 B; 8 pages = 1 MiB per block: 47.72 GiB -> 48,865 blocks
+    # (log 48,867); tokens 48,867 // 6 x 16 = 130,304; 15.88x.
+    resp = _page_math(gemma3_12b(), 47.72, max_model_len=8192)
+    assert _close(resp.kv_cache.blocks, 48_867, 0.0005)
+    assert _close(resp.kv_cache.tokens, 130_304, 0.001)
+    assert resp.max_concurrency == pytest.approx(15.88, abs=0.02)
+
+
+def test_sliding_full_prediction_gpt_oss_c69() -> None:
+    resp = run_plan(request(gpt_oss(), tp=2, util=0.9, max_model_len=8192))
+    assert _close(resp.per_gpu.kv_cache_gib, 59.32, 0.04)
+
+
+# ---------------------------------------------------------------------------
+# Quantized weights and FP8 KV
+
+
+def test_awq_graph_era_c25() -> None:
+    # vLLM 0.28 (graphs charged, default util 0.92) on L40S (44.42 GiB):
+    # Qwen3-14B-AWQ loads 9.44 GiB; KV 29.63 GiB, 194,192 tokens at 40,960.
+    l40s = gpu("L40S", 44.42, fp8=True, cc="8.9", link="pcie", bandwidth=864)
+    resp = run_plan(request(qwen3_14b_awq(), l40s, version="0.28.0"))
+    assert resp.gpu_memory_utilization == 0.92
+    assert resp.per_gpu.cuda_graph_gib > 0
+    assert _close(resp.per_gpu.kv_cache_gib, 29.63, 0.03)
+    assert _close(resp.kv_cache.tokens, 194_192, 0.03)
+
+
+def test_fp8_kv_doubles_tokens_c59_c62() -> None:
+    # Same 58.53 GiB of KV: 1,096,000 tokens in bf16 (c59), 2,192,000 in fp8.
+    bf16 = _page_math(qwen25_7b(), 58.53, max_model_len=8192)
+    fp8 = _page_math(qwen25_7b(), 58.53, max_model_len=8192, kv_dtype="fp8")
+    assert _close(bf16.kv_cache.tokens, 1_096_000, 0.001)
+    assert _close(fp8.kv_cache.tokens, 2_192_000, 0.001)
+
+
+def test_quantized_weights_more_kv_than_bf16() -> None:
+    # Field case 13: same reserved budget, more KV for the quantized checkpoint.
+    awq = run_plan(request(qwen3_14b_awq(), A100_80, max_model_len=8192))
+    bf16_arch = qwen3_14b_awq().model_copy(
+        update={"quant": None, "weight_bytes": 14_768_296_960 * 2}
+    )
+    bf16 = run_plan(request(bf16_arch, A100_80, max_model_len=8192))
+    assert awq.per_gpu.usable_gib == bf16.per_gpu.usable_gib
+    assert awq.kv_cache.tokens > bf16.kv_cache.tokens
+
+
+def test_kv_cache_memory_bytes_honoured_exactly() -> None:
+    resp = _page_math(llama_31_8b(), 8.0, max_model_len=8192)
+    assert resp.per_gpu.kv_cache_gib == 8.0
+    # 8 GiB / 2 MiB per block = 4,096 blocks.
+    assert resp.kv_cache.blocks == 4096
+    text = run_plan(
+        request(
+            llama_31_8b(),
+            gpu("big", 2000.0),
+            max_model_len=8192,
+            args={"kv_cache_memory_bytes": "8G"},
+        )  # fmt: skip
+    )
+    assert text.kv_cache.blocks == 4096
+
+
+def test_h100_headline_check() -> None:
+    # VLLM_MEMORY.md c.10: 51.38 GiB of KV for Llama-3.1-8B -> 6,576 blocks of
+    # 8 MiB at block size 64 -> ~420.9k tokens.
+    resp = _page_math(llama_31_8b(), 51.38, version="0.34", max_model_len=8192)
+    assert resp.kv_cache.block_size == 64
+    assert resp.kv_cache.blocks == 6576
+    assert resp.kv_cache.tokens == pytest.approx(420_864, rel=0.001)
