@@ -150,7 +150,7 @@ def page_math(case: dict[str, Any], arch: ModelArch) -> tuple[int, int, str] | N
     pp = int(case.get("pipeline_parallel_size") or 1)
     length = int(case.get("max_model_len") or rep.get("max_concurrency_tokens_per_request")
                   or arch.max_model_len)  # fmt: skip
-    kinds = K.layer_kinds(arch, True)
+    kinds = K.layer_kinds(arch)
     counts = K.stage_layer_counts(arch.num_layers, pp)
     stage = kinds[: counts[0]]  # logs print the first stage's KV
     block = case.get("block_size")

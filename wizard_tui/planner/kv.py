@@ -106,6 +106,7 @@ class KindSpec:
     layers: int
     token_bytes: int
     block_size: int
+    need_kind: str  # the per-request rule: kind, or "full" without the hybrid manager
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,11 +143,11 @@ class KvLayout:
         """Blocks one request of `length` tokens needs in one group of a kind
         (`kv_cache_interface.py::max_memory_usage_bytes`)."""
         bs = spec.block_size
-        if spec.kind == "full":
+        if spec.need_kind == "full":
             return -(-length // bs)
-        if spec.kind == "sliding":
+        if spec.need_kind == "sliding":
             return -(-min(self.sliding_window - 1 + in_flight, length) // bs) + 1
-        if spec.kind == "chunked":
+        if spec.need_kind == "chunked":
             return -(-min(self.chunk + in_flight, length) // bs)
         return 1  # one state page per request for Mamba / linear layers
 
@@ -207,9 +208,9 @@ class KvLayout:
         return low
 
 
-def layer_kinds(arch: ModelArch, hybrid_manager: bool) -> tuple[str, ...]:
-    """Kind of every layer; sliding/chunked become full without the hybrid
-    KV manager (`--disable-hybrid-kv-cache-manager`, field case 21)."""
+def layer_kinds(arch: ModelArch) -> tuple[str, ...]:
+    """Kind of every layer as vLLM groups them (linear attention keeps a state
+    page like Mamba)."""
     if arch.layer_kinds is not None and len(arch.layer_kinds) == arch.num_layers:
         kinds = tuple("mamba" if k == "linear" else k for k in arch.layer_kinds)
     elif arch.sliding_window:
@@ -220,8 +221,6 @@ def layer_kinds(arch: ModelArch, hybrid_manager: bool) -> tuple[str, ...]:
         kinds = tuple("full" if k == "sliding" else k for k in kinds)
     if not arch.attention_chunk_size:
         kinds = tuple("full" if k == "chunked" else k for k in kinds)
-    if not hybrid_manager:
-        kinds = tuple("full" if k in ("sliding", "chunked") else k for k in kinds)
     return kinds
 
 
@@ -242,6 +241,7 @@ def build_layout(
     kv_dtype: str,
     block_size: int | None,
     era: Era,
+    hybrid_manager: bool = True,
 ) -> KvLayout:
     """Pages, groups and bytes per block for the layers of one stage on one rank.
 
@@ -251,6 +251,8 @@ def build_layout(
     group_size x page. Pages are unified: kinds with smaller per-token bytes
     take more tokens per block, and a Mamba state page raises the attention
     block size (in steps of 16 tokens) until an attention page holds it.
+    Without the hybrid KV manager (`--disable-hybrid-kv-cache-manager`)
+    sliding and chunked layers are charged at full length (field case 21).
     """
     counts: dict[str, int] = {}
     for kind in kinds:
@@ -276,7 +278,7 @@ def build_layout(
         # V0 has one pool of identical layers: every layer is charged in full.
         layers = sum(counts.values())
         t = ref or 0
-        spec = KindSpec("full", layers, t, bs)
+        spec = KindSpec("full", layers, t, bs, "full")
         return KvLayout(
             bs, bs * t, (spec,), ("full",), layers, bs * t * layers, t, layers,
             0, 0, False, True,
@@ -285,7 +287,8 @@ def build_layout(
     specs = []
     for kind, n in counts.items():
         t = token.get(kind, 0)
-        specs.append(KindSpec(kind, n, t, page // t if t else bs))
+        need = "full" if not hybrid_manager and kind in ("sliding", "chunked") else kind
+        specs.append(KindSpec(kind, n, t, page // t if t else bs, need))
     if len(counts) == 1:
         group_size = next(iter(counts.values()))
     else:

@@ -119,22 +119,14 @@ class Context:
     arch: ModelArch
     gpu: GpuSpec
     era: E.Era
-    kinds: tuple[str, ...]  # layer kinds with the hybrid KV manager
-    kinds_flat: tuple[str, ...]  # without it (sliding charged as full)
+    kinds: tuple[str, ...]  # the kind of every layer
     interconnect: str = "pcie"
 
     @classmethod
     def make(
         cls, arch: ModelArch, gpu: GpuSpec, era: E.Era, interconnect: str = "pcie"
     ) -> Context:
-        return cls(
-            arch,
-            gpu,
-            era,
-            K.layer_kinds(arch, True),
-            K.layer_kinds(arch, False),
-            interconnect,
-        )
+        return cls(arch, gpu, era, K.layer_kinds(arch), interconnect)
 
 
 def _in_flight(k: Knobs) -> int:
@@ -147,7 +139,7 @@ def evaluate(ctx: Context, k: Knobs) -> Outcome:
     arch, era = ctx.arch, ctx.era
     counts = K.stage_layer_counts(arch.num_layers, k.pp)
     weights = MEM.stage_weight_bytes(arch, counts, k.tp)
-    kinds = ctx.kinds if k.hybrid_manager else ctx.kinds_flat
+    kinds = ctx.kinds
     fast_link = ctx.interconnect in ("nvlink", "infinity-fabric")
     nt = MEM.non_torch_gib(era, k.tp, k.pp, fast_link)
     n_sizes = E.capture_sizes(k.max_num_seqs, era)
@@ -167,7 +159,9 @@ def evaluate(ctx: Context, k: Knobs) -> Outcome:
         a /= GIB
         g = MEM.cuda_graph_gib(n_sizes, n, k.enforce_eager, is_moe)
         charged = era.graphs_charged
-        layout = K.build_layout(arch, stage_kinds, k.tp, k.kv_dtype, k.block_size, era)
+        layout = K.build_layout(
+            arch, stage_kinds, k.tp, k.kv_dtype, k.block_size, era, k.hybrid_manager
+        )
         margin = 0.0
         if k.kv_cache_memory_bytes is not None:
             kv = k.kv_cache_memory_bytes / GIB
@@ -651,7 +645,8 @@ def _explanations(o: Outcome, era: E.Era, fit_len: int) -> dict[str, str]:
             f"{k.pp} pipeline stage(s) with embeddings/LM head on theirs."
         ),
         "per_gpu.activation_gib": (
-            f"Profiled peak of a {k.batched_tokens}-token dummy forward pass plus "
+            f"Profiled activation peak of a {k.batched_tokens}-token dummy forward "
+            "pass plus "
             f"the sampler's {k.max_num_seqs} x vocab logits (fitted on vLLM logs)."
         ),
         "per_gpu.non_torch_gib": (
@@ -831,6 +826,7 @@ def plan(req: PlanRequest) -> PlanResponse:
         max_num_seqs=k.max_num_seqs,
         max_num_batched_tokens=k.batched_tokens,
         notes=notes,
+        checkpoint_quantization=arch.quant.method if arch.quant else None,
     )
 
 

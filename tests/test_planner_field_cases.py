@@ -1,0 +1,398 @@
+"""Field cases (tests/data/field-cases.md): each "Test" line with numbers.
+
+Numbers in comments are the case's observed figures or its own arithmetic.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.test_planner_archs import (
+    GIB,
+    H100,
+    RTX3090,
+    RTX4090,
+    gemma3_12b,
+    gpt_oss,
+    gpu,
+    llama_2_7b,
+    llama_31_8b,
+    llama_31_405b,
+    qwen3_8b,
+    qwen3_14b_awq,
+    qwen25_7b,
+    qwen35_27b,
+    request,
+)
+from wizard_tui.planner import run_plan
+from wizard_tui.schemas import ModelArch, QuantInfo
+
+
+def _blockers(resp) -> str:
+    return " | ".join(resp.blockers)
+
+
+# 1. Capacity is not monotonic in max_model_len (Llama-3.1-8B, RTX 3090, V0).
+def test_case_01_v0_29k_refused_20k_and_35k_start() -> None:
+    def plan(length: int):
+        return run_plan(
+            request(
+                llama_31_8b(), RTX3090, version="0.6.4", util=0.9, max_model_len=length
+            )  # fmt: skip
+        )
+
+    at20, at29, at35 = plan(20_000), plan(29_000), plan(35_000)
+    # Observed: 20K starts (3.81 GiB KV), 29K refused (23,648 tokens < 29,000),
+    # 35K starts again (chunked prefill shrinks the profiled batch).
+    assert at20.vllm_starts
+    assert not at29.vllm_starts
+    assert "larger than the maximum number of tokens" in _blockers(at29)
+    assert at35.vllm_starts
+    # The activation reserve grows with the profiled batch (2.07 -> 2.99 GiB
+    # of peak above the weights in the log), it is not a fixed overhead.
+    assert at29.per_gpu.activation_gib > at20.per_gpu.activation_gib + 0.8
+    assert at35.per_gpu.activation_gib < at20.per_gpu.activation_gib
+    assert at29.kv_cache.tokens == pytest.approx(23_648, rel=0.05)
+    assert at20.per_gpu.kv_cache_gib == pytest.approx(3.81, abs=0.15)
+
+
+# 2. max_num_batched_tokens eats KV capacity (Qwen3-8B, RTX 4090, util 0.9).
+def test_case_02_batched_tokens_8192_fewer_tokens_than_2048() -> None:
+    def plan(tokens: int):
+        return run_plan(
+            request(
+                qwen3_8b(),
+                RTX4090,
+                util=0.9,
+                max_model_len=8192,
+                args={"max_num_batched_tokens": tokens},
+            )  # fmt: skip
+        )
+
+    small, large = plan(2048), plan(8192)
+    # Observed: 40,464 -> 36,720 tokens (-9.2%).
+    drop = 1 - large.kv_cache.tokens / small.kv_cache.tokens
+    assert 0.05 < drop < 0.15
+    assert large.per_gpu.activation_gib > small.per_gpu.activation_gib
+    assert "activation" in large.explanations["per_gpu.activation_gib"]
+
+
+# 3. fp8 KV: 48 KiB/token; one 221,000-token request needs ~10.1 GiB.
+def test_case_03_fp8_kv_221k_needs_10_gib() -> None:
+    # 48 layers x 4 KV heads x 128 x 2 (K,V) x 1 B = 49,152 B = 48 KiB/token.
+    arch = llama_31_8b().model_copy(
+        update={"num_layers": 48, "num_kv_heads": 4, "max_model_len": 262_144}
+    )
+    resp = run_plan(
+        request(
+            arch,
+            max_model_len=221_000,
+            kv_dtype="fp8",
+            args={"kv_cache_memory_bytes": int(5.59 * GIB)},
+        )  # fmt: skip
+    )
+    assert resp.kv_cache.bytes_per_token == 49_152
+    assert not resp.vllm_starts
+    # 221,000 x 49,152 B = 10.12 GiB vs 5.59 GiB available.
+    assert "10.12 GiB KV cache is needed" in _blockers(resp)
+    # vLLM's own estimate was 122,080 tokens.
+    assert resp.max_model_len_fit == pytest.approx(122_080, rel=0.005)
+
+
+# 4. CUDA graphs outside the budget / high util on a small card.
+def test_case_04_high_util_small_gpu_warns() -> None:
+    resp = run_plan(request(llama_31_8b(), RTX4090, util=0.95, max_model_len=4096))
+    text = " ".join(resp.warnings)
+    assert "enforce_eager" in text and "0.90" in text
+
+
+def test_case_04_graph_reserve_by_version() -> None:
+    old = run_plan(request(llama_31_8b(), version="0.19.0", util=0.9,
+                           max_model_len=8192))  # fmt: skip
+    new = run_plan(request(llama_31_8b(), version="0.28.0", util=0.9,
+                           max_model_len=8192))  # fmt: skip
+    assert old.per_gpu.cuda_graph_gib == 0  # outside the budget before 0.21
+    assert new.per_gpu.cuda_graph_gib > 0.5  # charged from 0.21
+    eager = run_plan(
+        request(
+            llama_31_8b(),
+            version="0.28.0",
+            util=0.9,
+            max_model_len=8192,
+            args={"enforce_eager": True},
+        )
+    )
+    assert eager.per_gpu.cuda_graph_gib == 0
+    assert eager.kv_cache.tokens > new.kv_cache.tokens
+
+
+# 5. V1's default max_num_seqs 1024 and the sampler warm-up.
+def test_case_05_default_max_num_seqs_1024_on_011() -> None:
+    qwen3_32b = qwen3_8b().model_copy(
+        update={"model_id": "Qwen/Qwen3-32B", "num_layers": 64, "hidden_size": 5120,
+                "intermediate_size": 25600, "num_attention_heads": 64,
+                "weight_bytes": 65_524_213_760, "total_params": 32_762_106_880}
+    )  # fmt: skip
+    resp = run_plan(request(qwen3_32b, version="0.11.0", tp=2, util=0.95))
+    assert resp.max_num_seqs == 1024
+    text = " ".join(resp.warnings)
+    # 1024 x 151,936 x 4 B = 0.58 GiB per fp32 logits copy.
+    assert "0.58 GiB" in text and "max_num_seqs" in text
+
+
+# 7. Cross-attention vision model with default concurrency.
+def test_case_07_mllama_needs_low_max_num_seqs() -> None:
+    arch = llama_31_8b().model_copy(
+        update={"architecture": "MllamaForConditionalGeneration"}
+    )
+    a100 = gpu("A100 80GB SXM", 79.25, fp8=False, cc="8.0")
+    resp = run_plan(request(arch, a100, version="0.6.3", max_model_len=1024))
+    assert not resp.fits
+    assert "max_num_seqs <= 32" in _blockers(resp)
+    assert "enforce_eager" in _blockers(resp)
+
+
+# 10. Pipeline stages: embeddings on the first, LM head on the last.
+def test_case_10_last_stage_carries_lm_head() -> None:
+    from wizard_tui.planner import memory
+
+    arch = llama_31_8b()
+    stages = memory.stage_weight_bytes(arch, [16, 16], tp=1)
+    lm_head = 128_256 * 4096 * 2  # vocab x hidden x 2 B
+    # Both stages hold 16 layers; the first adds the embedding, the last the
+    # LM head of the same size, so they match here; with 3 stages the middle
+    # one is lighter by the LM head.
+    three = memory.stage_weight_bytes(arch, [11, 11, 10], tp=1)
+    assert stages[1] == pytest.approx(stages[0])
+    layer = (arch.weight_bytes - 2 * lm_head) / 32
+    assert three[2] == pytest.approx(10 * layer + lm_head)
+    assert three[1] == pytest.approx(11 * layer)
+
+
+# 12. Startup refusal when the GPU is not empty.
+def test_case_12_free_memory_refusal() -> None:
+    # 24 GiB card at util 0.97 needs 23.28 GiB free; 1.24 GiB held elsewhere
+    # leaves 22.76 GiB.
+    card = gpu("RTX 3090", 24.0, fp8=False, cc="8.6", link="pcie")
+    resp = run_plan(
+        request(
+            qwen25_7b(),
+            card,
+            util=0.97,
+            max_model_len=4096,
+            policy={"overhead_gb": 1.24},
+        )  # fmt: skip
+    )
+    assert not resp.vllm_starts
+    text = _blockers(resp)
+    assert "Free memory on device (22.76/24.00 GiB)" in text
+    assert "23.28 GiB" in text
+    assert "gpu_memory_utilization <= 0.94" in text
+
+
+# 14. KV dtype changes bytes per token: Qwen2.5-7B at 262,144 tokens.
+def test_case_14_fp8_halves_kv_figure() -> None:
+    from wizard_tui.planner import eras, kv
+
+    era = eras.era_for("0.19.0")
+    arch = qwen25_7b()
+    kinds = ("full",) * 28
+    bf16 = kv.build_layout(arch, kinds, 1, "auto", None, era)
+    fp8 = kv.build_layout(arch, kinds, 1, "fp8", None, era)
+    # 56 KiB/token x 262,144 = 14 GiB; fp8: 7 GiB.
+    assert bf16.request_bytes(262_144, 2048) / GIB == pytest.approx(14.0)
+    assert fp8.request_bytes(262_144, 2048) / GIB == pytest.approx(7.0)
+
+
+# 16. Llama-3.1-405B: 504 KiB/token; one 131,072-token sequence ~63 GiB.
+def test_case_16_405b_kv_per_token() -> None:
+    resp = run_plan(
+        request(
+            llama_31_405b(),
+            gpu("big", 2000.0),
+            max_model_len=131_072,
+            args={"kv_cache_memory_bytes": 10 * GIB},
+        )  # fmt: skip
+    )
+    assert resp.kv_cache.bytes_per_token == 504 * 1024
+    assert "63.00 GiB KV cache is needed" in _blockers(resp)
+
+
+# 18. MoE weights use total parameters.
+def test_case_18_moe_weights_use_total_params() -> None:
+    # Qwen3.5-122B-A10B at ~4.5 bits: 122e9 x 4.5 / 8 = 68.6 GB of weights.
+    arch = qwen35_27b().model_copy(
+        update={"model_id": "Qwen/Qwen3.5-122B-A10B", "family": "hybrid-moe",
+                "num_experts": 256, "num_experts_per_tok": 8,
+                "moe_intermediate_size": 1024, "total_params": 122_000_000_000,
+                "active_params": 10_000_000_000, "weight_bytes": 68_625_000_000}
+    )  # fmt: skip
+    mac = gpu("48 GiB GPU", 48.0, fp8=False, cc="8.6", link="pcie")
+    resp = run_plan(request(arch, mac, max_model_len=8192))
+    assert resp.per_gpu.weights_gib > 60
+    assert not resp.fits
+
+
+# 21. Sliding layers charged at full length only without the hybrid manager.
+def test_case_21_gemma4_sliding_layers() -> None:
+    # gemma-4-31B: 60 layers, 50 sliding (16 KV heads x 256, window 1024) and
+    # 10 full (4 KV heads x 512); unset max_model_len = 262,144.
+    kinds = tuple("full" if (i + 1) % 6 == 0 else "sliding" for i in range(60))
+    arch = ModelArch(
+        model_id="google/gemma-4-31B-it", source="test", model_type="gemma4_text",
+        family="swa", num_layers=60, hidden_size=5376, intermediate_size=21504,
+        vocab_size=262144, num_attention_heads=32, num_kv_heads=16, head_dim=256,
+        max_model_len=262_144, layer_kinds=kinds, sliding_window=1024,
+        kv_heads_by_kind={"full": 4}, head_dim_by_kind={"full": 512},
+        tie_word_embeddings=True, total_params=31_000_000_000,
+        active_params=31_000_000_000, weight_bytes=62_000_000_000,
+    )  # fmt: skip
+    small = {"kv_cache_memory_bytes": int(20.13 * GIB)}
+    flat = run_plan(
+        request(arch, gpu("big", 2000.0),
+                args={**small, "disable_hybrid_kv_cache_manager": True})
+    )  # fmt: skip
+    # All 60 layers at full length: (50 x 16,384 + 10 x 8,192) B x 262,144 =
+    # 220.0 GiB, vs 20.13 GiB available.
+    assert "220.00 GiB KV cache is needed" in _blockers(flat)
+    assert flat.max_model_len == 262_144
+    hybrid = run_plan(request(arch, gpu("big", 2000.0), args=small))
+    # 10 full layers x 8,192 B x 262,144 = 20 GiB, plus 50 windows of ~1K+in
+    # flight tokens: far below 220 GiB.
+    assert "KV cache is needed" not in _blockers(hybrid) or (
+        hybrid.max_model_len_fit > flat.max_model_len_fit
+    )
+    assert hybrid.max_model_len_fit > 3 * flat.max_model_len_fit
+
+
+# 22. gpt-oss-120b: 5.38 GiB -> vLLM's 78,384 "tokens".
+def test_case_22_gpt_oss_120b_reported_tokens() -> None:
+    # 18 sliding + 18 full layers, 2 groups of 18; page 16 x 2 x 8 x 64 x 2 =
+    # 32,768 B; 18 pages per block; tokens = blocks // 2 x 16.
+    resp = run_plan(
+        request(
+            gpt_oss(36, 128),
+            gpu("big", 2000.0),
+            max_model_len=8192,
+            args={"kv_cache_memory_bytes": int(5.38 * GIB)},
+        )  # fmt: skip
+    )
+    assert resp.kv_cache.tokens == pytest.approx(78_384, rel=0.001)
+    assert "groups" in resp.explanations["kv_cache.tokens"]
+    new = run_plan(
+        request(gpt_oss(36, 128), gpu("big", 2000.0), version="0.34",
+                max_model_len=8192, args={"kv_cache_memory_bytes": int(5.38 * GIB)})
+    )  # fmt: skip
+    assert "derives" in new.explanations["kv_cache.tokens"]
+
+
+# 23. Gemma-2 capped at 4096 before 0.6.5.
+def test_case_23_gemma2_capped_before_065() -> None:
+    arch = gemma3_12b().model_copy(update={"model_type": "gemma2",
+                                           "max_model_len": 8192})  # fmt: skip
+    old = run_plan(request(arch, version="0.6.4", max_model_len=8192))
+    assert "4096" in _blockers(old)
+    new = run_plan(request(arch, version="0.6.6", max_model_len=8192))
+    assert "4096" not in _blockers(new)
+
+
+# 26. Quantization x GPU x TP combinations that refuse to load.
+def test_case_26_fp8_on_ampere_refused() -> None:
+    resp = run_plan(request(llama_31_8b(), RTX3090, quantization="fp8",
+                            max_model_len=4096))  # fmt: skip
+    assert "compute capability 8.9" in _blockers(resp)
+
+
+def test_case_26_awq_on_v100_refused() -> None:
+    v100 = gpu("V100 32GB", 31.74, fp8=False, cc="7.0")
+    resp = run_plan(request(qwen3_14b_awq(), v100, max_model_len=4096))
+    assert "AWQ needs compute capability 7.5" in _blockers(resp)
+
+
+def test_case_26_bnb_with_tp_on_v0_refused() -> None:
+    arch = llama_31_8b().model_copy(
+        update={"quant": QuantInfo(method="bitsandbytes", bits=4)}
+    )
+    resp = run_plan(request(arch, RTX4090, version="0.7.3", tp=2,
+                            max_model_len=4096))  # fmt: skip
+    assert "pipeline_parallel_size 2" in _blockers(resp)
+
+
+def test_case_26_quantization_flag_on_unquantized_checkpoint() -> None:
+    resp = run_plan(request(llama_31_8b(), quantization="awq", max_model_len=4096))
+    assert "needs a checkpoint quantized that way" in _blockers(resp)
+    mismatch = run_plan(request(qwen3_14b_awq(), quantization="gptq",
+                                max_model_len=4096))  # fmt: skip
+    assert "does not match" in _blockers(mismatch)
+    same = run_plan(request(qwen3_14b_awq(), quantization="awq_marlin",
+                            max_model_len=4096))  # fmt: skip
+    assert "does not match" not in _blockers(same)
+
+
+def test_case_26_bitsandbytes_gguf_removed_in_034() -> None:
+    for method in ("bitsandbytes", "gguf"):
+        resp = run_plan(request(llama_31_8b(), version="0.34", quantization=method,
+                                max_model_len=4096))  # fmt: skip
+        assert "removed in vLLM 0.34" in _blockers(resp)
+
+
+# 27. Chunked prefill off and a small batch budget.
+def test_case_27_chunked_prefill_off_needs_big_budget() -> None:
+    resp = run_plan(
+        request(
+            llama_31_8b(),
+            version="0.24.0",
+            max_model_len=131_072,
+            args={"enable_chunked_prefill": False, "max_num_batched_tokens": 8192},
+        )  # fmt: skip
+    )
+    assert "max_num_batched_tokens (8192) is smaller than max_model_len" in (
+        _blockers(resp)
+    )
+    # Left to its default, the budget follows max_model_len and the larger
+    # activation reserve is charged.
+    auto = run_plan(request(llama_31_8b(), version="0.24.0", max_model_len=131_072,
+                            args={"enable_chunked_prefill": False}))  # fmt: skip
+    assert auto.max_num_batched_tokens >= 131_072
+    assert auto.per_gpu.activation_gib > resp.per_gpu.activation_gib
+
+
+# 29. Hybrid Mamba/GDN models: one state block per sequence.
+def test_case_29_hybrid_state_blocks_cap_max_num_seqs() -> None:
+    # Qwen3.6-27B-FP8 on one H100 at util 0.95: "max_num_seqs 1024 exceeds the
+    # 856 available Mamba cache blocks". FP8 weights: ~26.9e9 B.
+    arch = qwen35_27b().model_copy(
+        update={"model_id": "Qwen/Qwen3.6-27B-FP8", "weight_bytes": 26_900_000_000,
+                "quant": QuantInfo(method="fp8", bits=8)}
+    )  # fmt: skip
+    resp = run_plan(request(arch, H100, version="0.34", util=0.95,
+                            max_model_len=32_768))  # fmt: skip
+    assert "exceeds the available Mamba cache blocks" in _blockers(resp)
+    assert resp.kv_cache.blocks == pytest.approx(856, rel=0.15)
+    # KV per token counts only the 16 attention layers: 16 x 4 x 256 x 2 x 2.
+    assert resp.kv_cache.bytes_per_token == 16 * 4 * 256 * 2 * 2
+    fp8 = run_plan(request(arch, H100, version="0.34", util=0.95,
+                           max_model_len=4096, kv_dtype="fp8",
+                           args={"max_num_seqs": 256}))  # fmt: skip
+    bf16 = run_plan(
+        request(
+            arch,
+            H100,
+            version="0.34",
+            util=0.95,
+            max_model_len=4096,
+            args={"max_num_seqs": 256},
+        )
+    )
+    # The 16-bit state pins the page: no 2x from fp8 at short contexts.
+    assert fp8.max_concurrency < 1.5 * bf16.max_concurrency
+    assert any("state" in w for w in fp8.warnings)
+
+
+# 31. Invariants: quantized never needs more; a 7B at 2K is near 15 GiB.
+def test_case_31_seven_b_near_15_gib() -> None:
+    resp = run_plan(request(llama_2_7b(), gpu("big", 2000.0), max_model_len=2048,
+                            args={"max_num_seqs": 1}))  # fmt: skip
+    used = (resp.per_gpu.weights_gib + resp.per_gpu.activation_gib
+            + resp.per_gpu.non_torch_gib + 2048 * 524_288 / GIB)  # fmt: skip
+    assert 12 < used < 20
