@@ -278,3 +278,18 @@ def test_guessed_model_note_reaches_the_request() -> None:
     req = build_request(p)
     assert req.model.guessed
     assert any("GUESSED" in note for note in req.notes)
+
+
+def test_tokenizer_model_max_length_caps_the_derived_length(tmp_path: Path) -> None:
+    folder = tmp_path / "capped"
+    folder.mkdir()
+    (folder / "config.json").write_text(json.dumps(LLAMA_8B))
+    (folder / "tokenizer_config.json").write_text(
+        json.dumps({"model_max_length": 8192})
+    )
+    assert resolve_model(ModelSection(id=str(folder))).max_model_len == 8192
+    # The usual "no limit" sentinel leaves the config's 131072 alone.
+    (folder / "tokenizer_config.json").write_text(
+        json.dumps({"model_max_length": 1e30})
+    )
+    assert resolve_model(ModelSection(id=str(folder))).max_model_len == 131072

@@ -248,3 +248,14 @@ def test_deepseek_r1_fp8_matches_its_published_671b() -> None:
     # 671B parameters (DeepSeek-V3 report, MTP layer excluded), 37B active.
     assert arch.total_params / 1e9 == pytest.approx(671, rel=0.005)
     assert arch.active_params / 1e9 == pytest.approx(37, rel=0.03)
+
+
+def test_sharded_safetensors_headers_add_up(tmp_path: Path) -> None:
+    for i, size in enumerate((64, 32)):
+        header = json.dumps(
+            {"w": {"dtype": "BF16", "shape": [size // 2], "data_offsets": [0, size]}}
+        )
+        raw = header.encode()
+        name = f"model-0000{i + 1}-of-00002.safetensors"
+        (tmp_path / name).write_bytes(struct.pack("<Q", len(raw)) + raw + b"\0" * size)
+    assert W.exact_weight_bytes(tmp_path) == 96

@@ -21,6 +21,7 @@ CONFIG = "config.json"
 INDEX = "model.safetensors.index.json"
 QUANT = "hf_quant_config.json"
 SINGLE = "model.safetensors"
+TOKENIZER = "tokenizer_config.json"
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class ModelFiles:
     source: str
     quant_config: dict[str, Any] | None = None
     index_total_size: int | None = None
+    tokenizer_max_length: int | None = None
 
 
 def hub_cache_dir() -> Path:
@@ -57,6 +59,16 @@ def _read_json(path: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
+def _tokenizer_max(path: Path | None) -> int | None:
+    """tokenizer_config.json's model_max_length, when it is a real length
+    (tokenizers without one store a huge sentinel such as 1e30)."""
+    data = _read_json(path) if path is not None and path.is_file() else None
+    value = data.get("model_max_length") if data else None
+    if isinstance(value, (int, float)) and 0 < value < 100_000_000:
+        return int(value)
+    return None
+
+
 def _index_total(folder: Path) -> int | None:
     from wizard_tui.catalog.weights import exact_weight_bytes
 
@@ -77,6 +89,7 @@ def from_folder(path: str | Path, *, source: str | None = None) -> ModelFiles | 
         source=source or f"local folder {folder}",
         quant_config=quant,
         index_total_size=_index_total(folder),
+        tokenizer_max_length=_tokenizer_max(folder / TOKENIZER),
     )
 
 
@@ -124,6 +137,7 @@ def from_cache(repo_id: str, revision: str | None = None) -> ModelFiles | None:
         source=f"HF cache {hub_cache_dir()} ({repo_id} @ {rev})",
         quant_config=quant,
         index_total_size=total,
+        tokenizer_max_length=_tokenizer_max(_cached_file(repo_id, TOKENIZER, revision)),
     )
 
 
@@ -158,7 +172,7 @@ def fetch_from_hub(repo_id: str, revision: str | None = None) -> ModelFiles | No
     except Exception as exc:
         log.info("cannot fetch %s from the Hub: %s", repo_id, exc)
         return None
-    for optional in (INDEX, QUANT):
+    for optional in (INDEX, QUANT, TOKENIZER):
         try:
             hf_hub_download(
                 repo_id, optional, revision=revision, cache_dir=hub_cache_dir()
@@ -174,4 +188,5 @@ def fetch_from_hub(repo_id: str, revision: str | None = None) -> ModelFiles | No
         source=f"Hugging Face Hub ({repo_id}), fetched into the cache",
         quant_config=found.quant_config,
         index_total_size=found.index_total_size,
+        tokenizer_max_length=found.tokenizer_max_length,
     )

@@ -67,7 +67,7 @@ def _from_files(
             "model: --quantization fp8 quantizes the bf16 weights to fp8 while loading"
         )
     try:
-        return arch_from_config(
+        arch = arch_from_config(
             files.config,
             model_id=section.id,
             source=files.source,
@@ -77,6 +77,15 @@ def _from_files(
         )
     except ValueError as exc:
         raise ResolutionError("model.id", section.id, str(exc)) from exc
+    limit = files.tokenizer_max_length
+    if limit is not None and limit < arch.max_model_len:
+        # vLLM caps the derived length by the tokenizer's model_max_length.
+        notes.append(
+            f"model: max length {arch.max_model_len} capped to the tokenizer's "
+            f"model_max_length {limit}"
+        )
+        arch = arch.model_copy(update={"max_model_len": limit})
+    return arch
 
 
 @functools.lru_cache(maxsize=512)

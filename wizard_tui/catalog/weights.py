@@ -419,8 +419,8 @@ def weight_bytes(counts: ParamCounts, plan: QuantPlan | None, dtype_bytes: int) 
 
 def exact_weight_bytes(folder: Path) -> int | None:
     """Bytes of the checkpoint's tensors: ``metadata.total_size`` of
-    model.safetensors.index.json, else the sum over safetensors headers of a
-    single-file checkpoint. None when neither is there."""
+    model.safetensors.index.json, else the sum over the safetensors headers of
+    the folder's model*.safetensors files. None when neither is there."""
     index = folder / "model.safetensors.index.json"
     if index.is_file():
         try:
@@ -430,10 +430,13 @@ def exact_weight_bytes(folder: Path) -> int | None:
                 return int(size)
         except (OSError, ValueError):
             return None
-    single = folder / "model.safetensors"
-    if single.is_file():
-        return safetensors_tensor_bytes(single)
-    return None
+    total = 0
+    for shard in sorted(folder.glob("model*.safetensors")):
+        size = safetensors_tensor_bytes(shard)
+        if size is None:
+            return None
+        total += size
+    return total or None
 
 
 def safetensors_tensor_bytes(path: Path) -> int | None:
