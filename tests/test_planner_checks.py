@@ -1,0 +1,295 @@
+"""The planner's answers beyond the KV figures: validity, auto TP, searches,
+what-ifs, explanations, eras, purity, and the bundled profiles."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.test_planner_archs import (
+    GIB,
+    RTX4090,
+    gpu,
+    llama_31_8b,
+    qwen25_7b,
+    request,
+)
+from wizard_tui.planner import run_plan
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def llama_70b():
+    # Llama-3.1-70B config.json: 80 layers, hidden 8192, intermediate 28672,
+    # 64 heads, 8 KV heads; 70,553,706,496 params x 2 B.
+    return llama_31_8b().model_copy(
+        update={"model_id": "meta-llama/Llama-3.1-70B", "num_layers": 80,
+                "hidden_size": 8192, "intermediate_size": 28672,
+                "num_attention_heads": 64, "total_params": 70_553_706_496,
+                "active_params": 69_503_000_000, "weight_bytes": 141_107_412_992}
+    )  # fmt: skip
+
+
+def test_terms_add_up() -> None:
+    for version in ("0.6.4", "0.19.0", "0.28.0", "0.34"):
+        resp = run_plan(request(llama_31_8b(), version=version, max_model_len=8192))
+        g = resp.per_gpu
+        parts = (g.weights_gib + g.activation_gib + g.non_torch_gib
+                 + g.cuda_graph_gib + g.kv_cache_gib + g.other_gib)  # fmt: skip
+        assert parts == pytest.approx(g.usable_gib, abs=0.05), version
+
+
+def test_era_defaults() -> None:
+    # Default util 0.90 up to 0.21, 0.92 from 0.22, 1.0 with 0.34's
+    # extensible cache; block size 16, then 64 in 0.34 (VLLM_MEMORY.md c.1,
+    # c.9).
+    cases = {"0.6.4": (0.9, 16), "0.19.0": (0.9, 16), "0.28.0": (0.92, 16),
+             "0.34": (1.0, 64)}  # fmt: skip
+    for version, (util, block) in cases.items():
+        resp = run_plan(request(llama_31_8b(), version=version, max_model_len=8192))
+        assert resp.gpu_memory_utilization == util, version
+        assert resp.kv_cache.block_size == block, version
+        assert resp.engine_version == ".".join(version.split(".")[:2])
+
+
+def test_034_keeps_a_margin_of_at_least_one_gib() -> None:
+    resp = run_plan(request(llama_31_8b(), version="0.34", max_model_len=8192))
+    assert resp.per_gpu.other_gib >= 1.0
+    assert resp.per_gpu.free_gib >= 1.0
+
+
+def test_unset_version_is_newest_with_a_note() -> None:
+    req = request(llama_31_8b(), version=None, max_model_len=8192)
+    req = req.model_copy(update={"notes": ("resolved from the catalog",)})
+    resp = run_plan(req)
+    assert resp.engine_version == "0.34"
+    assert resp.notes[0] == "resolved from the catalog"
+    assert any("0.34" in n for n in resp.notes[1:])
+
+
+def test_guessed_model_warns_loudly() -> None:
+    arch = llama_31_8b().model_copy(update={"guessed": True})
+    resp = run_plan(request(arch, max_model_len=8192))
+    assert resp.warnings[0].startswith("MODEL ARCHITECTURE GUESSED")
+
+
+def test_extra_fields_filled() -> None:
+    resp = run_plan(request(llama_31_8b(), max_model_len=8192))
+    assert resp.gpu_name == "H100 SXM"
+    assert resp.model_source == "test"
+    assert resp.max_num_seqs == 1024 and resp.max_num_batched_tokens == 8192
+    small = run_plan(request(llama_31_8b(), RTX4090, max_model_len=8192))
+    assert small.max_num_seqs == 256 and small.max_num_batched_tokens == 2048
+
+
+def test_auto_tp_smallest_that_starts() -> None:
+    # 70B bf16 = 131.4 GiB of weights. TP2: 65.7 GiB + ~2 activation + 2.1
+    # non-torch of 71.3 GiB leaves ~1.4 GiB, less than one 32,768-token
+    # request (32,768 x 160 KiB per rank = 5 GiB); TP4 starts.
+    resp = run_plan(request(llama_70b(), tp=None, gpus=8, max_model_len=32_768))
+    assert resp.vllm_starts
+    assert resp.tp_size == 4
+    one = run_plan(request(llama_70b(), tp=2, max_model_len=32_768))
+    assert not one.vllm_starts
+    assert any("tp_size auto: 4" in n for n in resp.notes)
+
+
+def test_tp_must_divide_heads() -> None:
+    # Qwen2.5-7B: 28 attention heads, 4 KV heads; TP 8 divides neither.
+    resp = run_plan(request(qwen25_7b(), tp=8, max_model_len=8192))
+    assert not resp.vllm_starts
+    assert "must be divisible by tensor parallel size (8)" in " ".join(resp.blockers)
+    auto = run_plan(request(qwen25_7b(), tp=None, gpus=8, max_model_len=8192))
+    assert auto.tp_size in (1, 2, 4, 7)
+
+
+def test_kv_heads_replicated_above_tp() -> None:
+    # 8 KV heads at TP 16: one head per rank, not half a head.
+    arch = llama_70b().model_copy(update={"num_attention_heads": 128})
+    resp = run_plan(request(arch, tp=16, max_model_len=8192))
+    assert resp.kv_cache.bytes_per_token == 80 * 1 * 128 * 2 * 2
+
+
+def test_max_model_len_above_the_model_is_blocked() -> None:
+    resp = run_plan(request(qwen25_7b(), max_model_len=65_536))
+    assert "greater than the derived max_model_len (32768)" in " ".join(resp.blockers)
+
+
+def test_max_model_len_fit_is_the_edge() -> None:
+    req = request(llama_31_8b(), max_model_len=131_072,
+                  args={"kv_cache_memory_bytes": 4 * GIB})  # fmt: skip
+    resp = run_plan(req)
+    assert not resp.vllm_starts
+    # 4 GiB / 128 KiB = 32,768 tokens.
+    assert resp.max_model_len_fit == 32_768
+    at_fit = run_plan(
+        request(
+            llama_31_8b(),
+            max_model_len=resp.max_model_len_fit,
+            args={"kv_cache_memory_bytes": 4 * GIB},
+        )
+    )
+    assert at_fit.vllm_starts
+    above = run_plan(
+        request(
+            llama_31_8b(), max_model_len=32_769, args={"kv_cache_memory_bytes": 4 * GIB}
+        )
+    )
+    assert not above.vllm_starts
+
+
+def test_utilization_needed_makes_it_start() -> None:
+    card = gpu("RTX 4090", 23.52, cc="8.9", link="pcie")
+    low = run_plan(request(llama_31_8b(), card, util=0.7, max_model_len=32_768))
+    assert not low.vllm_starts
+    need = low.utilization_needed
+    assert need is not None and 0.7 < need <= 1.0
+    ok = run_plan(request(llama_31_8b(), card, util=need, max_model_len=32_768))
+    assert ok.vllm_starts
+    under = run_plan(request(llama_31_8b(), card, util=round(need - 0.02, 2),
+                             max_model_len=32_768))  # fmt: skip
+    assert not under.vllm_starts
+
+
+def test_kv_cache_memory_bytes_suggestion_starts() -> None:
+    resp = run_plan(request(llama_31_8b(), version="0.28.0", max_model_len=8192))
+    suggested = resp.kv_cache_memory_bytes_suggested
+    assert suggested is not None
+    # usable - (weights + activation + non-torch + graphs) - 150 MiB.
+    g = resp.per_gpu
+    expected = (g.usable_gib - g.weights_gib - g.activation_gib - g.non_torch_gib
+                - g.cuda_graph_gib) * GIB - 150 * (1 << 20)  # fmt: skip
+    assert suggested == pytest.approx(expected, rel=0.002)
+    again = run_plan(
+        request(
+            llama_31_8b(),
+            version="0.28.0",
+            max_model_len=8192,
+            args={"kv_cache_memory_bytes": suggested},
+        )
+    )
+    assert again.vllm_starts
+
+
+def test_workload_concurrency_fit() -> None:
+    # 4 GiB of KV = 2,048 blocks of 16 tokens; a 512 + 256 request takes
+    # 48 blocks; x 1.15 fragmentation -> 2,048 / 55.2 = 37 requests.
+    resp = run_plan(
+        request(
+            llama_31_8b(),
+            max_model_len=8192,
+            args={"kv_cache_memory_bytes": 4 * GIB},
+            workload={"prompt_tokens": 512, "gen_tokens": 256, "concurrency": 64},
+            policy={"fragmentation_factor": 1.15},
+        )  # fmt: skip
+    )
+    assert resp.workload.concurrency_fit == 37
+    assert resp.workload.tokens_per_request == 768
+    assert resp.vllm_starts and not resp.fits
+    assert any("only 37 of the 64" in w for w in resp.warnings)
+
+
+def test_headroom_decides_fits() -> None:
+    resp = run_plan(request(llama_31_8b(), util=0.95, max_model_len=8192,
+                            policy={"headroom_gb": 10.0}))  # fmt: skip
+    assert resp.vllm_starts and not resp.fits
+    assert any("headroom" in w for w in resp.warnings)
+
+
+def test_what_if_list_has_numbers() -> None:
+    resp = run_plan(request(llama_31_8b(), RTX4090, max_model_len=32_768))
+    assert 2 <= len(resp.what_if) <= 3
+    for item in resp.what_if:
+        assert any(ch.isdigit() for ch in item.effect)
+        assert "tokens" in item.effect
+    fp8 = [w for w in resp.what_if if w.change == "kv_cache_dtype: fp8"]
+    if fp8:
+        assert "+" in fp8[0].effect
+
+
+def test_what_if_prefers_changes_that_make_it_start() -> None:
+    resp = run_plan(request(llama_70b(), tp=2, gpus=2, max_model_len=32_768))
+    assert not resp.vllm_starts
+    assert resp.what_if[0].effect.endswith("; starts")
+
+
+def test_explanations_cover_every_number() -> None:
+    resp = run_plan(request(llama_31_8b(), max_model_len=8192))
+    keys = [f"per_gpu.{k}" for k in resp.per_gpu.model_dump()] + [
+        "kv_cache.tokens", "kv_cache.blocks", "kv_cache.block_size",
+        "kv_cache.bytes_per_token", "max_concurrency", "max_model_len_fit",
+        "workload.concurrency_fit", "speed", "utilization_needed",
+        "kv_cache_memory_bytes_suggested",
+    ]  # fmt: skip
+    for key in keys:
+        assert resp.explanations.get(key), key
+
+
+def test_speed_ranges_ordered() -> None:
+    resp = run_plan(request(llama_31_8b(), max_model_len=8192,
+                            workload={"concurrency": 8}))  # fmt: skip
+    s = resp.speed
+    assert s.label == "estimate"
+    assert s.itl_ms[0] <= s.itl_ms[1] <= s.itl_ms[2]
+    assert s.decode_tok_s_per_seq[0] >= s.decode_tok_s_per_seq[2]
+    assert s.decode_tok_s_total[1] == pytest.approx(s.decode_tok_s_per_seq[1] * 8,
+                                                    rel=0.01)  # fmt: skip
+    # H100 at 3.35 TB/s reading 16 GB of weights: ~5-15 ms per token.
+    assert 4 < s.itl_ms[1] < 15
+
+
+def test_bad_vllm_args_become_warnings() -> None:
+    resp = run_plan(
+        request(
+            llama_31_8b(),
+            max_model_len=8192,
+            args={"max_num_seqs": "lots", "enforce_eager": "maybe"},
+        )
+    )
+    assert resp.vllm_starts
+    assert sum("ignored" in w for w in resp.warnings) == 2
+
+
+def test_overhead_reduces_free_memory() -> None:
+    base = run_plan(request(llama_31_8b(), util=0.8, max_model_len=8192))
+    held = run_plan(request(llama_31_8b(), util=0.8, max_model_len=8192,
+                            policy={"overhead_gb": 4.0}))  # fmt: skip
+    assert held.per_gpu.free_gib == pytest.approx(base.per_gpu.free_gib - 4.0,
+                                                  abs=0.01)  # fmt: skip
+
+
+def test_planner_imports_nothing_heavy() -> None:
+    code = (
+        "import sys, wizard_tui.planner as p, wizard_tui.planner.plan;"
+        "bad=[m for m in ('yaml','textual','rich') if m in sys.modules];"
+        "print(bad)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True,
+                         text=True, cwd=ROOT, check=True)  # fmt: skip
+    assert out.stdout.strip() == "[]"
+
+
+def _bundled_profiles() -> list[Path]:
+    files = sorted((ROOT / "profiles").glob("*.yaml"))
+    files.append(ROOT / "tests" / "data" / "compat" / "vllm-wizard-sample.yaml")
+    return [f for f in files if f.is_file()]
+
+
+@pytest.mark.parametrize("path", _bundled_profiles(), ids=lambda p: p.name)
+def test_bundled_profiles_plan(path: Path, tmp_path: Path, monkeypatch) -> None:
+    catalog = pytest.importorskip("wizard_tui.catalog")
+    profiles = pytest.importorskip("wizard_tui.profiles")
+    monkeypatch.setenv("VLLM_WIZARD_CONFIG_DIR", str(tmp_path))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    profile = profiles.load_profile(path)
+    req = catalog.build_request(profile)
+    resp = run_plan(req)
+    assert not any("planner could not evaluate" in b for b in resp.blockers)
+    assert resp.fits in (True, False)
+    assert resp.per_gpu.total_gib > 0
+    data = resp.model_dump(mode="json")
+    assert data["kv_cache"]["tokens"] >= 0
