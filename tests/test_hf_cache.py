@@ -130,3 +130,25 @@ def test_local_folder_with_quant_file(tmp_path: Path) -> None:
 
 def test_folder_without_config(tmp_path: Path) -> None:
     assert hf_cache.from_folder(tmp_path) is None
+
+
+def test_fetch_from_hub_reads_what_it_downloaded(
+    hub: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # hf_hub_download is replaced by a stand-in that writes into the fake
+    # cache, as the real one would; no network is involved.
+    import huggingface_hub
+
+    def fake_download(
+        repo_id: str, filename: str, revision=None, cache_dir=None
+    ) -> str:
+        if filename != "config.json":
+            raise FileNotFoundError(filename)
+        if not (hub / "models--org--remote").exists():
+            make_cache(Path(cache_dir), repo_id, {"config.json": LLAMA_8B})
+        return str(hub / "models--org--remote" / "snapshots" / REV_MAIN / filename)
+
+    monkeypatch.setattr(huggingface_hub, "hf_hub_download", fake_download)
+    files = hf_cache.fetch_from_hub("org/remote")
+    assert files is not None and "Hub" in files.source
+    assert files.config["hidden_size"] == 4096

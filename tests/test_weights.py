@@ -210,6 +210,8 @@ VLLM_LOADED = [
         "INT8, vision not counted",
     ),
     ("c53", "meta-llama/Llama-3.1-8B-Instruct", "fp8", 8.49, 1, 0.01, "online fp8"),
+    # bitsandbytes 4-bit made while loading: 0.5 B + an absmax per 64 values.
+    ("c37", "microsoft/phi-4", "bitsandbytes", 8.6253, 1, 0.02, "online bnb 4-bit"),
     # gpt-oss: MXFP4 experts; vLLM's kernels pad the expert matrices, so the
     # loaded figure is ~5-6% above the checkpoint's bytes that we compute.
     ("c83", "openai/gpt-oss-20b", None, 13.47, 1, 0.07, "MXFP4 experts, padded"),

@@ -42,20 +42,29 @@ _GUESS_TEMPLATES = (
 )
 
 
+_ONLINE_QUANT = {
+    # Per-tensor FP8 weights made while loading (vLLM fp8.py).
+    "fp8": {"quant_method": "fp8", "activation_scheme": "dynamic"},
+    # bitsandbytes 4-bit made while loading (vLLM before 0.34).
+    "bitsandbytes": {"quant_method": "bitsandbytes", "load_in_4bit": True},
+}
+
+
 def _online_quant(
     section: ModelSection, config: dict[str, Any]
 ) -> dict[str, Any] | None:
-    """`--quantization fp8` on an unquantized checkpoint quantizes it while
-    loading (per-tensor FP8 weights, vLLM fp8.py); other methods need a
-    quantized checkpoint, so they change nothing here."""
-    if section.quantization != "fp8":
+    """The scheme vLLM applies while loading an unquantized checkpoint with
+    `--quantization fp8` or `bitsandbytes`; other methods need a checkpoint
+    quantized ahead of time, so they change nothing here."""
+    scheme = _ONLINE_QUANT.get(section.quantization or "")
+    if scheme is None:
         return None
     text = (
         config.get("text_config") if isinstance(config.get("text_config"), dict) else {}
     )
     if config.get("quantization_config") or text.get("quantization_config"):
         return None
-    return {"quant_method": "fp8", "activation_scheme": "dynamic"}
+    return scheme
 
 
 def _from_files(
@@ -91,7 +100,9 @@ def _from_files(
 @functools.lru_cache(maxsize=512)
 def _catalog_arch(
     model_id: str, dtype: str, quantization: str | None
-) -> ModelArch | None:
+) -> tuple[ModelArch, tuple[str, ...]] | None:
+    """The catalog entry's facts and notes, cached: the TUI resolves on every
+    keystroke."""
     entry = model_catalog.lookup(model_id)
     if entry is None:
         return None
@@ -102,7 +113,9 @@ def _catalog_arch(
         source=entry.source,
         quant_config=entry.quant_config,
     )
-    return _from_files(files, section, [])
+    notes: list[str] = []
+    arch = _from_files(files, section, notes)
+    return arch, tuple(notes)
 
 
 def guess_arch(model_id: str, params_b: float) -> ModelArch:
@@ -171,16 +184,14 @@ def resolve_model_with_notes(
         if files is not None:
             return _from_files(files, section, notes), notes
 
-    arch = _catalog_arch(model_id, section.dtype, section.quantization)
-    if arch is not None:
+    found = _catalog_arch(model_id, section.dtype, section.quantization)
+    if found is not None:
+        arch, catalog_notes = found
+        notes.extend(catalog_notes)
         if section.revision:
             notes.append(
                 f"model: revision {section.revision!r} is not in the HF cache; "
                 "using the built-in catalog's facts for this model"
-            )
-        if section.quantization == "fp8" and arch.quant and arch.quant.method == "fp8":
-            notes.append(
-                "model: --quantization fp8 quantizes the weights while loading"
             )
         return arch, notes
 
