@@ -109,7 +109,7 @@ LLAMA_8B = ModelArch(
 L4 = GpuSpec(name="L4", cuda_total_gib=22.05, bandwidth_gbs=300, bf16_tflops=121)
 
 
-def fixed_plan(fits: bool) -> PlanResponse:
+def fixed_plan(fits: bool, requested: int = 16) -> PlanResponse:
     """A plan with round figures for layout tests (see the module docstring)."""
     kv = 3.25 if fits else -1.5
     return PlanResponse(
@@ -141,7 +141,9 @@ def fixed_plan(fits: bool) -> PlanResponse:
         max_model_len=8192,
         max_model_len_fit=53184 if fits else 0,
         workload=WorkloadFit(
-            concurrency_fit=34 if fits else 0, tokens_per_request=1536, requested=16
+            concurrency_fit=34 if fits else 0,
+            tokens_per_request=1536,
+            requested=requested,
         ),
         speed=Speed(
             itl_ms=[60, 80, 100],
@@ -165,7 +167,8 @@ def fixed_outcome(profile: Profile):  # noqa: ANN201
     from wizard_tui.tui.planning import PlanOutcome
 
     request = PlanRequest(profile=profile, model=LLAMA_8B, gpu=L4)
-    return PlanOutcome(profile, request, fixed_plan(profile.workload.concurrency < 32))
+    concurrency = profile.workload.concurrency
+    return PlanOutcome(profile, request, fixed_plan(concurrency < 32, concurrency))
 
 
 async def settle(pilot, rounds: int = 3) -> None:  # noqa: ANN001

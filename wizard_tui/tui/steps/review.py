@@ -31,6 +31,10 @@ def plan_report(plan: PlanResponse, profile: Profile) -> Text:
     for warning in plan.warnings:
         text.append(f"warning: {warning}\n", style="yellow")
     for note in plan.notes:
+        # Provenance in brackets (URLs, commits) is long; the Model step and
+        # `plan --json` carry it whole.
+        if len(note) > 100 and " (" in note:
+            note = note.split(" (", 1)[0] + " (...)"
         text.append(f"note: {note}\n", style="dim")
     g = plan.per_gpu
     rows = [
@@ -56,8 +60,9 @@ def plan_report(plan: PlanResponse, profile: Profile) -> Text:
             f"TP {plan.tp_size}, PP {plan.pp_size}",
         ),
     ]
+    text.append("\n")
     for key, label, value in rows:
-        text.append(f"\n{label}: ", style="bold")
+        text.append(f"{label}: ", style="bold")
         text.append(value + "\n")
         why = _explanation(plan, key)
         if why:
@@ -120,7 +125,7 @@ class ReviewStep(VerticalScroll, can_focus=False):
         self.files: dict[str, str] = {}
 
     def compose(self) -> ComposeResult:
-        yield Static("Review: the plan and how to launch it", classes="step-title")
+        yield Static("Review: plan and launch files", classes="step-title")
         with Horizontal(id="review-actions"):
             yield Button("Copy file (c)", id="copy-file", compact=True)
             yield Button("Write files (w)", id="write-files", compact=True)

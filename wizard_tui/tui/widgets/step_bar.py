@@ -22,19 +22,21 @@ class StepBar(Static):
     def render(self) -> Text:
         text = Text(no_wrap=True, overflow="ellipsis")
         narrow = self.size.width < 100
-        for step_id, title, key in self.steps:
+        for index, (step_id, title, key) in enumerate(self.steps):
             label = title.split(" ")[0] if narrow else title
             item = f"{key.upper()} {label}"
+            if index:
+                text.append(" ")
             if step_id == self.current:
                 text.append(f"[{item}]", style="bold reverse")
             else:
                 text.append(f" {item} ", style="dim")
         marker = " *unsaved" if self.dirty else ""
-        room = self.size.width - text.cell_len - 1
+        room = self.size.width - text.cell_len - 2
         right = f"{self.file_label}{marker}"
         if room > 4:
             if len(right) > room:
                 right = "..." + right[-(room - 3) :]
-            text.append(" " * max(room - len(right), 0) + " ")
+            text.append(" " * (room - len(right) + 2))
             text.append(right, style="bold" if self.dirty else "")
         return text

@@ -73,6 +73,11 @@ class StepForm(VerticalScroll, can_focus=False):
             with Horizontal(classes="field-row"):
                 yield Label(spec.label, classes="field-label")
                 yield self._make_widget(spec)
+                if spec.kind == "switch":
+                    state = "on" if spec.display(spec.current(self.profile)) else "off"
+                    yield Label(
+                        state, id=f"{spec.dom_id}-state", classes="switch-state"
+                    )
             yield Static("", id=f"{spec.dom_id}-error", classes="field-error")
             yield from self.compose_after(spec)
         yield from self.compose_extra()
@@ -136,13 +141,25 @@ class StepForm(VerticalScroll, can_focus=False):
             with widget.prevent(Input.Changed, Select.Changed, Switch.Changed):
                 if widget.value != value:  # type: ignore[attr-defined]
                     widget.value = value  # type: ignore[attr-defined]
+                if isinstance(widget, Input):
+                    widget.cursor_position = len(value)
+                if isinstance(widget, Switch):
+                    self._show_switch(spec, value)
         self._show_errors({})
+
+    def _show_switch(self, spec: FieldSpec, on: bool) -> None:
+        """Say the switch's state in words, so it reads without colour."""
+        self.query_one(f"#{spec.dom_id}-state", Label).update("on" if on else "off")
 
     @on(Input.Changed)
     @on(Select.Changed)
     @on(Switch.Changed)
     def _field_changed(self, event: Message) -> None:
         event.stop()
+        if isinstance(event, Switch.Changed):
+            for spec in self.FIELDS:
+                if spec.dom_id == event.switch.id:
+                    self._show_switch(spec, event.value)
         self.check()
 
     def check(self) -> None:
