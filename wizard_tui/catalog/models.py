@@ -11,6 +11,7 @@ gpt_oss, llama4, qwen3_next, nemotron_h, mimo_v2, kimi_linear).
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from wizard_tui.catalog import weights as W
@@ -341,6 +342,192 @@ def _family(kinds: tuple[str, ...], mla: bool, moe: bool) -> str:
     return "-".join(parts) or "dense"
 
 
+def total_kv_heads(t: dict[str, Any], heads: int) -> int:
+    """Total KV heads: the first alias present, else the attention heads
+    (vLLM CONFIG_FIELD_ALIASES). Nemotron-NAS sets none and gives
+    n_heads_in_group per block instead: heads / the usual group size."""
+    kv_heads = _int(t, *KV_HEAD_KEYS, default=heads) or heads
+    blocks = t.get("block_configs")
+    if isinstance(blocks, list):
+        groups = [
+            (b.get("attention") or {}).get("n_heads_in_group")
+            for b in blocks
+            if isinstance(b, dict)
+        ]
+        groups = [g for g in groups if g]
+        if groups:
+            kv_heads = heads // max(groups, key=groups.count)
+    return kv_heads
+
+
+def _kind_geometry(
+    t: dict[str, Any], kinds: tuple[str, ...], kv_heads: int
+) -> tuple[dict[str, int], dict[str, int]]:
+    """KV heads and head size of layer kinds that differ from the rest:
+    Gemma 4's global layers (num_global_key_value_heads of global_head_dim)
+    and MiMo-V2's sliding layers (swa_num_key_value_heads of swa_head_dim)."""
+    kv_by_kind: dict[str, int] = {}
+    dim_by_kind: dict[str, int] = {}
+    if t.get("global_head_dim") and "full" in kinds:
+        dim_by_kind["full"] = int(t["global_head_dim"])
+        kv_by_kind["full"] = _int(t, "num_global_key_value_heads", default=kv_heads)
+    if t.get("swa_num_key_value_heads") and "sliding" in kinds:
+        kv_by_kind["sliding"] = int(t["swa_num_key_value_heads"])
+        if t.get("swa_head_dim"):
+            dim_by_kind["sliding"] = int(t["swa_head_dim"])
+    return kv_by_kind, dim_by_kind
+
+
+@dataclass(frozen=True)
+class _Moe:
+    num_experts: int = 0
+    top_k: int = 0
+    expert_intermediate: int = 0
+    num_shared: int = 0
+    shared_total: int = 0
+    """Summed intermediate width of all shared experts."""
+    shared_gate: bool = False
+
+
+def _moe_facts(t: dict[str, Any], model_type: str) -> _Moe:
+    """Routed and shared experts under each family's key names (DeepSeek
+    n_routed_experts/n_shared_experts, Mixtral num_local_experts, Qwen
+    shared_expert_intermediate_size, Nemotron-H moe_shared_expert_...,
+    Step share_expert_dim, Llama 4's implicit shared expert)."""
+    num_experts = _int(
+        t, "n_routed_experts", "num_local_experts", "num_experts", "moe_num_experts"
+    )
+    top_k = _int(
+        t,
+        "num_experts_per_tok",
+        "experts_per_token",
+        "num_experts_per_token",
+        "top_k_experts",
+        "moe_top_k",
+    )
+    intermediate = _int(t, "intermediate_size", "ffn_hidden_size", "n_inner")
+    expert = _int(t, "moe_intermediate_size") or intermediate
+    shared = _int(t, "n_shared_experts", "num_shared_experts")
+    if t.get("moe_shared_expert_intermediate_size"):
+        return _Moe(
+            num_experts,
+            top_k,
+            expert,
+            max(shared, 1),
+            int(t["moe_shared_expert_intermediate_size"]),
+        )
+    if t.get("shared_intermediate_size") or t.get("share_expert_dim"):
+        size = _int(t, "shared_intermediate_size", "share_expert_dim")
+        return _Moe(num_experts, top_k, expert, max(shared, 1), size * max(shared, 1))
+    if t.get("shared_expert_intermediate_size"):
+        size = int(t["shared_expert_intermediate_size"])
+        return _Moe(num_experts, top_k, expert, 1, size, shared_gate=True)
+    if shared:
+        return _Moe(num_experts, top_k, expert, shared, shared * expert)
+    if model_type.startswith("llama4") and num_experts:
+        return _Moe(num_experts, top_k, expert, 1, intermediate)
+    return _Moe(num_experts, top_k, expert)
+
+
+def _nas_intermediates(t: dict[str, Any], n: int, hidden: int) -> tuple[int, ...]:
+    """Per-layer FFN widths of Nemotron-NAS (DeciLM) block_configs."""
+    blocks = t.get("block_configs")
+    if not isinstance(blocks, list):
+        return ()
+    return tuple(
+        _ffn_mult_to_intermediate(
+            float(
+                ((b.get("ffn") or {}) if isinstance(b, dict) else {}).get("ffn_mult")
+                or 0
+            ),
+            hidden,
+        )
+        for b in blocks[:n]
+    )
+
+
+def _shape(
+    t: dict[str, Any],
+    config: dict[str, Any],
+    *,
+    n: int,
+    hidden: int,
+    heads: int,
+    kv_heads: int,
+    head_dim: int,
+    v_head_dim: int | None,
+    kinds: tuple[str, ...],
+    mlp_types: tuple[str, ...],
+    kv_by_kind: dict[str, int],
+    dim_by_kind: dict[str, int],
+    dense_by_layer: tuple[int, ...],
+    moe: _Moe,
+) -> W.Shape:
+    """The geometry the parameter count needs (weights.Shape)."""
+    model_type = str(t.get("model_type") or config.get("model_type") or "")
+    mla = bool(t.get("kv_lora_rank"))
+    act = str(_first(t, "mlp_hidden_act", "hidden_act", "hidden_activation") or "")
+    linear = t.get("linear_attn_config")
+    linear = linear if isinstance(linear, dict) else {}
+    intermediate = _int(t, "intermediate_size", "ffn_hidden_size", "n_inner")
+    indexed = bool(t.get("index_topk"))
+    return W.Shape(
+        num_layers=n,
+        hidden=hidden,
+        vocab=_int(t, "vocab_size", "padded_vocab_size"),
+        heads=heads,
+        # MLA counts its projections per attention head.
+        kv_heads=heads if mla else kv_heads,
+        head_dim=(
+            _int(t, "qk_nope_head_dim") + _int(t, "qk_rope_head_dim")
+            if mla
+            else head_dim
+        ),
+        v_head_dim=v_head_dim or head_dim,
+        intermediate=(
+            _int(t, "dense_intermediate_size", "intermediate_size_mlp") or intermediate
+        ),
+        tie=bool(
+            t.get("tie_word_embeddings", config.get("tie_word_embeddings", False))
+        ),
+        layer_kinds=kinds,
+        mlp_types=mlp_types,
+        gated_mlp=act != "relu2",  # Nemotron-H's squared-ReLU MLP has no gate
+        attention_bias=bool(t.get("attention_bias") or model_type == "qwen2"),
+        attn_output_gate=bool(t.get("attn_output_gate") or model_type == "qwen3_next"),
+        kv_heads_by_kind=kv_by_kind,
+        head_dim_by_kind=dim_by_kind,
+        dense_intermediate_by_layer=dense_by_layer,
+        kv_lora_rank=t.get("kv_lora_rank") or None,
+        q_lora_rank=t.get("q_lora_rank") or None,
+        qk_nope_head_dim=_int(t, "qk_nope_head_dim"),
+        qk_rope_head_dim=_int(t, "qk_rope_head_dim"),
+        o_lora_rank=t.get("o_lora_rank") or None,
+        index_heads=_int(t, "index_n_heads", default=64 if indexed else 0),
+        index_head_dim=_int(t, "index_head_dim", default=128 if indexed else 0),
+        num_experts=moe.num_experts,
+        top_k=moe.top_k,
+        expert_intermediate=moe.expert_intermediate,
+        expert_input_dim=_int(t, "moe_latent_size", "routed_expert_hidden_size"),
+        shared_intermediate_total=moe.shared_total,
+        shared_gate=moe.shared_gate,
+        linear_k_heads=_int(t, "linear_num_key_heads")
+        or int(linear.get("num_heads") or 0),
+        linear_v_heads=_int(t, "linear_num_value_heads")
+        or int(linear.get("num_heads") or 0),
+        linear_k_dim=_int(t, "linear_key_head_dim") or int(linear.get("head_dim") or 0),
+        linear_v_dim=_int(t, "linear_value_head_dim")
+        or int(linear.get("head_dim") or 0),
+        linear_conv_kernel=_int(t, "linear_conv_kernel_dim")
+        or int(linear.get("short_conv_kernel_size") or 4),
+        mamba_heads=_int(t, "mamba_num_heads"),
+        mamba_head_dim=_int(t, "mamba_head_dim"),
+        mamba_groups=_int(t, "n_groups", default=1),
+        ssm_state=_int(t, "ssm_state_size"),
+        conv_kernel=_int(t, "conv_kernel", default=4),
+    )
+
+
 def arch_from_config(
     config: dict[str, Any],
     *,
@@ -373,16 +560,7 @@ def arch_from_config(
             "num_attention_heads"
         )
     vocab = _int(t, "vocab_size", "padded_vocab_size")
-    kv_heads = _int(t, *KV_HEAD_KEYS, default=heads) or heads
-    if t.get("block_configs"):
-        groups = [
-            (b.get("attention") or {}).get("n_heads_in_group")
-            for b in t["block_configs"]
-            if isinstance(b, dict)
-        ]
-        groups = [g for g in groups if g]
-        if groups:
-            kv_heads = heads // max(groups, key=groups.count)
+    kv_heads = total_kv_heads(t, heads)
     head_dim = head_size(t, heads, hidden)
     mla = bool(t.get("kv_lora_rank"))
     if mla:
@@ -396,119 +574,29 @@ def arch_from_config(
     if not any(k in ("sliding",) for k in kinds):
         window = None
 
-    kv_by_kind: dict[str, int] = {}
-    dim_by_kind: dict[str, int] = {}
-    if t.get("global_head_dim") and "full" in kinds:  # Gemma 4 global layers
-        dim_by_kind["full"] = int(t["global_head_dim"])
-        kv_by_kind["full"] = _int(t, "num_global_key_value_heads", default=kv_heads)
-    if t.get("swa_num_key_value_heads") and "sliding" in kinds:  # MiMo-V2
-        kv_by_kind["sliding"] = int(t["swa_num_key_value_heads"])
-        if t.get("swa_head_dim"):
-            dim_by_kind["sliding"] = int(t["swa_head_dim"])
+    kv_by_kind, dim_by_kind = _kind_geometry(t, kinds, kv_heads)
 
-    num_experts = _int(
-        t, "n_routed_experts", "num_local_experts", "num_experts", "moe_num_experts"
-    )
-    top_k = _int(
-        t,
-        "num_experts_per_tok",
-        "experts_per_token",
-        "num_experts_per_token",
-        "top_k_experts",
-        "moe_top_k",
-    )
+    moe = _moe_facts(t, model_type)
+    mlp_types = _mlp_types(t, n, model_type, moe.num_experts > 0)
+    dense_by_layer = _nas_intermediates(t, n, hidden)
     intermediate = _int(t, "intermediate_size", "ffn_hidden_size", "n_inner")
-    dense_inter = (
-        _int(t, "dense_intermediate_size", "intermediate_size_mlp") or intermediate
-    )
-    expert_inter = _int(t, "moe_intermediate_size") or intermediate
-    n_shared = _int(t, "n_shared_experts", "num_shared_experts")
-    shared_total = 0
-    shared_gate = False
-    if t.get("moe_shared_expert_intermediate_size"):
-        shared_total = int(t["moe_shared_expert_intermediate_size"])
-        n_shared = max(n_shared, 1)
-    elif t.get("shared_intermediate_size") or t.get("share_expert_dim"):
-        size = _int(t, "shared_intermediate_size", "share_expert_dim")
-        shared_total = size * max(n_shared, 1)
-        n_shared = max(n_shared, 1)
-    elif t.get("shared_expert_intermediate_size"):
-        shared_total = int(t["shared_expert_intermediate_size"])
-        n_shared, shared_gate = 1, True
-    elif n_shared:
-        shared_total = n_shared * expert_inter
-    elif model_type.startswith("llama4") and num_experts:
-        n_shared, shared_total = 1, intermediate
-    mlp_types = _mlp_types(t, n, model_type, num_experts > 0)
-
-    dense_by_layer: tuple[int, ...] = ()
-    if t.get("block_configs"):
-        dense_by_layer = tuple(
-            _ffn_mult_to_intermediate(
-                float((b.get("ffn") or {}).get("ffn_mult") or 0), hidden
-            )
-            for b in t["block_configs"][:n]
-        )
-        intermediate = max(dense_by_layer, default=0)
-
-    act = str(_first(t, "mlp_hidden_act", "hidden_act", "hidden_activation") or "")
-    linear_cfg = (
-        t.get("linear_attn_config")
-        if isinstance(t.get("linear_attn_config"), dict)
-        else {}
-    )
-    shape = W.Shape(
-        num_layers=n,
+    if dense_by_layer:
+        intermediate = max(dense_by_layer)
+    shape = _shape(
+        t,
+        config,
+        n=n,
         hidden=hidden,
-        vocab=vocab,
         heads=heads,
-        kv_heads=kv_heads if not mla else heads,
-        head_dim=head_dim
-        if not mla
-        else _int(t, "qk_nope_head_dim") + _int(t, "qk_rope_head_dim"),
-        v_head_dim=v_head_dim or head_dim,
-        intermediate=dense_inter,
-        tie=bool(
-            t.get("tie_word_embeddings", config.get("tie_word_embeddings", False))
-        ),
-        layer_kinds=kinds,
+        kv_heads=kv_heads,
+        head_dim=head_dim,
+        v_head_dim=v_head_dim,
+        kinds=kinds,
         mlp_types=mlp_types,
-        gated_mlp=act != "relu2",
-        attention_bias=bool(t.get("attention_bias") or model_type == "qwen2"),
-        attn_output_gate=bool(t.get("attn_output_gate") or model_type == "qwen3_next"),
-        kv_heads_by_kind=kv_by_kind,
-        head_dim_by_kind=dim_by_kind,
-        dense_intermediate_by_layer=dense_by_layer,
-        kv_lora_rank=t.get("kv_lora_rank") or None,
-        q_lora_rank=t.get("q_lora_rank") or None,
-        qk_nope_head_dim=_int(t, "qk_nope_head_dim"),
-        qk_rope_head_dim=_int(t, "qk_rope_head_dim"),
-        o_lora_rank=t.get("o_lora_rank") or None,
-        index_heads=_int(t, "index_n_heads", default=64 if t.get("index_topk") else 0),
-        index_head_dim=_int(
-            t, "index_head_dim", default=128 if t.get("index_topk") else 0
-        ),
-        num_experts=num_experts,
-        top_k=top_k,
-        expert_intermediate=expert_inter,
-        expert_input_dim=_int(t, "moe_latent_size", "routed_expert_hidden_size"),
-        shared_intermediate_total=shared_total,
-        shared_gate=shared_gate,
-        linear_k_heads=_int(t, "linear_num_key_heads")
-        or int(linear_cfg.get("num_heads") or 0),
-        linear_v_heads=_int(t, "linear_num_value_heads")
-        or int(linear_cfg.get("num_heads") or 0),
-        linear_k_dim=_int(t, "linear_key_head_dim")
-        or int(linear_cfg.get("head_dim") or 0),
-        linear_v_dim=_int(t, "linear_value_head_dim")
-        or int(linear_cfg.get("head_dim") or 0),
-        linear_conv_kernel=_int(t, "linear_conv_kernel_dim")
-        or int(linear_cfg.get("short_conv_kernel_size") or 4),
-        mamba_heads=_int(t, "mamba_num_heads"),
-        mamba_head_dim=_int(t, "mamba_head_dim"),
-        mamba_groups=_int(t, "n_groups", default=1),
-        ssm_state=_int(t, "ssm_state_size"),
-        conv_kernel=_int(t, "conv_kernel", default=4),
+        kv_by_kind=kv_by_kind,
+        dim_by_kind=dim_by_kind,
+        dense_by_layer=dense_by_layer,
+        moe=moe,
     )
     counts = W.count_params(shape)
 
@@ -531,13 +619,15 @@ def arch_from_config(
             weight_bytes = int(index_total_size * dtype_bytes / W.DTYPE_BYTES[ckpt])
             exact = False
 
-    state_elems, state_dtype_bytes, state_bytes = _state_per_layer(t, kinds, 2)
+    state_elems, state_dtype_bytes, state_bytes = _state_per_layer(
+        t, kinds, dtype_bytes
+    )
     return ModelArch(
         model_id=model_id,
         source=source,
         architecture=architecture,
         model_type=model_type,
-        family=_family(kinds, mla, num_experts > 0),
+        family=_family(kinds, mla, moe.num_experts > 0),
         num_layers=n,
         hidden_size=hidden,
         intermediate_size=intermediate,
@@ -557,10 +647,10 @@ def arch_from_config(
         state_bytes_per_layer=state_bytes,
         kv_heads_by_kind=kv_by_kind or None,
         head_dim_by_kind=dim_by_kind or None,
-        num_experts=num_experts or None,
-        num_experts_per_tok=top_k or None,
-        moe_intermediate_size=expert_inter if num_experts else None,
-        num_shared_experts=n_shared,
+        num_experts=moe.num_experts or None,
+        num_experts_per_tok=moe.top_k or None,
+        moe_intermediate_size=moe.expert_intermediate if moe.num_experts else None,
+        num_shared_experts=moe.num_shared,
         first_k_dense=_int(t, "first_k_dense_replace"),
         tie_word_embeddings=shape.tie,
         checkpoint_dtype=ckpt,
