@@ -37,21 +37,24 @@ def stage_weight_bytes(arch: ModelArch, layers: list[int], tp: int) -> list[floa
     vision = float(arch.vision_params * 2)
     body = max(0.0, arch.weight_bytes - emb - head - vision)
     per_layer = body / max(1, arch.num_layers)
-    extra_kv = 0.0
-    if arch.kv_lora_rank is None and tp > arch.num_kv_heads > 0:
-        # Each rank keeps one whole KV head: 2 x hidden x head_dim per layer.
-        share = arch.num_kv_heads / tp
-        extra_kv = 2 * arch.hidden_size * arch.head_dim * _param_bytes(arch)
-        extra_kv *= 1 - share
+    # K/V projections: split over TP down to one KV head per rank, then each
+    # rank keeps a whole head (replicated), so they stop shrinking at TP = H_kv.
+    kv_proj = 0.0
+    kv_share = 1.0 / tp
+    if arch.kv_lora_rank is None and arch.num_kv_heads > 0:
+        kv_proj = 2 * arch.hidden_size * arch.num_kv_heads * arch.head_dim
+        kv_proj = min(kv_proj * _param_bytes(arch), per_layer)
+        kv_share = max(1.0 / tp, 1.0 / arch.num_kv_heads)
+    layer_rank = (per_layer - kv_proj) / tp + kv_proj * kv_share
     pp = len(layers)
     out = []
     for s, n in enumerate(layers):
-        total = per_layer * n
+        total = 0.0
         if s == 0:
             total += emb + vision
         if s == pp - 1:
             total += emb if (arch.tie_word_embeddings and pp > 1) else head
-        out.append(total / tp + extra_kv * n)
+        out.append(total / tp + layer_rank * n)
     return out
 
 
