@@ -270,3 +270,31 @@ def test_yaml_has_no_anchors() -> None:
     profile, plan = scenarios()["multi_node"]
     text = build_files(profile, plan, ["k8s"])["k8s.yaml"]
     assert "&id" not in text and "*id" not in text
+
+
+def test_custom_port_reaches_every_file(tmp_path: Path) -> None:
+    profile = make_profile(
+        model={"id": "Qwen/Qwen3-8B"}, outputs={"vllm_args": {"port": 9001}}
+    )
+    plan = make_plan()
+    files = build_files(profile, plan, ["docker", "compose", "k8s"])
+    assert serve_argv(profile, plan)[-2:] == ["--port", "9001"]
+    _, calls = run_script(files["docker_run.sh"], tmp_path)
+    argv = calls[0]["argv"]
+    assert argv[argv.index("-p") + 1] == "9001:9001"
+    (service,) = yaml.safe_load(files["docker-compose.yaml"])["services"].values()
+    assert service["ports"] == ["9001:9001"]
+    assert "http://localhost:9001/health" in service["healthcheck"]["test"][-1]
+    deployment, svc = yaml.safe_load_all(files["k8s.yaml"])
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    assert container["ports"][0]["containerPort"] == 9001
+    assert container["readinessProbe"]["httpGet"]["port"] == 9001
+    assert svc["spec"]["ports"][0]["targetPort"] == 9001
+
+
+def test_bad_port_is_left_out() -> None:
+    profile = make_profile(
+        model={"id": "Qwen/Qwen3-8B"}, outputs={"vllm_args": {"port": 70000}}
+    )
+    assert "--port" not in serve_argv(profile, make_plan())
+    assert any("not a TCP port" in w for w in launch_warnings(profile, make_plan()))

@@ -366,3 +366,20 @@ def test_vllm_args_conventions(name: str, value: object, words: list[str]) -> No
 def test_vllm_args_values_vllm_would_refuse(name: str, value: object) -> None:
     with pytest.raises(FlagError):
         flag_args(name, value, target_version(None))
+
+
+def test_batched_tokens_cover_max_model_len_when_chunking_is_off() -> None:
+    # vLLM refuses max_num_batched_tokens (4,096) < max_model_len (32,768)
+    # without chunked prefill; the launch file raises it to 32,768.
+    profile = make_profile(
+        model={"id": "Qwen/Qwen3-8B"},
+        outputs={
+            "vllm_args": {
+                "enable_chunked_prefill": False,
+                "max_num_batched_tokens": 4096,
+            }
+        },
+    )
+    argv = serve_argv(profile, make_plan())
+    assert argv[argv.index("--max-num-batched-tokens") + 1] == "32768"
+    assert any("raised to" in w for w in launch_warnings(profile, make_plan()))

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import csv
 import json
-import logging
 import math
 from dataclasses import dataclass
 from functools import cache
@@ -24,8 +23,6 @@ from importlib import resources
 from typing import Any
 
 from wizard_tui.schemas.profile import NEWEST_VLLM_VERSION, parse_version
-
-log = logging.getLogger(__name__)
 
 TABLE_VERSION = NEWEST_VLLM_VERSION
 """The vLLM release vllm_serve_flags.tsv was read from."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,9 @@ from wizard_tui.launch.flags import (
 )
 from wizard_tui.schemas.plan import PlanResponse
 from wizard_tui.schemas.profile import NEWEST_VLLM_VERSION, Profile, pipeline_size
+
+AddFlag = Callable[[str, Any, str], None]
+"""add(flag name, value, where it came from): append argv words or a warning."""
 
 DEFAULT_PORT = 8000
 """`vllm serve --port` default (vllm_serve_flags.tsv)."""
@@ -294,7 +298,13 @@ def build_serve(profile: Profile, plan: PlanResponse | None) -> ServeCommand:
     )
 
 
-def _add_quantization(profile, plan, add, warnings) -> None:  # noqa: ANN001
+def _add_quantization(
+    profile: Profile,
+    plan: PlanResponse | None,
+    add: AddFlag,
+    warnings: list[str],
+) -> None:
+    """--quantization only when vLLM would not find it in the checkpoint."""
     wanted = profile.model.quantization
     checkpoint = plan.checkpoint_quantization if plan else None
     if wanted is None or wanted == checkpoint:
@@ -309,13 +319,13 @@ def _add_quantization(profile, plan, add, warnings) -> None:  # noqa: ANN001
     add("quantization", wanted, "model.quantization")
 
 
-def _add_engine_knobs(  # noqa: PLR0913
+def _add_engine_knobs(
     profile: Profile,
     plan: PlanResponse | None,
     vllm_args: dict[str, Any],
     max_model_len: int | None,
     version: Version,
-    add,  # noqa: ANN001
+    add: AddFlag,
     warnings: list[str],
 ) -> None:
     """--max-num-seqs and --max-num-batched-tokens: vllm_args, else the plan's
@@ -347,15 +357,23 @@ def _add_engine_knobs(  # noqa: PLR0913
         add("max_num_seqs", seqs, "max_num_seqs")
 
     batched = vllm_args.get("max_num_batched_tokens")
+    explicit = batched is not None
     if batched is None and plan is not None and plan.max_num_batched_tokens > 0:
         batched = plan.max_num_batched_tokens
-        chunking_off = vllm_args.get("enable_chunked_prefill") is False or (
-            vllm_args.get("disable_chunked_prefill") is True
-        )
-        # Without chunked prefill a whole prompt is one batch: vLLM refuses
-        # max_num_batched_tokens < max_model_len (vllm/config/scheduler.py).
-        if chunking_off and max_model_len and batched < max_model_len:
-            batched = max_model_len
+    chunking_off = vllm_args.get("enable_chunked_prefill") is False or (
+        vllm_args.get("disable_chunked_prefill") is True
+    )
+    # Without chunked prefill a whole prompt is one batch: vLLM refuses
+    # max_num_batched_tokens < max_model_len (vllm/config/scheduler.py).
+    short = isinstance(batched, int) and not isinstance(batched, bool)
+    if chunking_off and max_model_len and short and batched < max_model_len:
+        if explicit:
+            warnings.append(
+                f"outputs.vllm_args.max_num_batched_tokens = {batched} raised to "
+                f"max_model_len {max_model_len}: with chunked prefill off vLLM "
+                "refuses a smaller value"
+            )
+        batched = max_model_len
     if batched is not None:
         add("max_num_batched_tokens", batched, "max_num_batched_tokens")
 
