@@ -125,6 +125,7 @@ def v0_batched_tokens(max_model_len: int, chunked: bool | None) -> tuple[int, bo
     return max(max_model_len, 2048), False
 
 
+@lru_cache(maxsize=256)
 def capture_sizes(max_num_seqs: int, era: Era) -> int:
     """How many CUDA-graph batch sizes vLLM captures.
 

@@ -10,7 +10,9 @@ lengths are tokens.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 
 from wizard_tui.planner.eras import V0, V1_EXTENSIBLE, Era
 from wizard_tui.schemas.facts import ModelArch
@@ -211,15 +213,27 @@ class KvLayout:
 def layer_kinds(arch: ModelArch) -> tuple[str, ...]:
     """Kind of every layer as vLLM groups them (linear attention keeps a state
     page like Mamba)."""
-    if arch.layer_kinds is not None and len(arch.layer_kinds) == arch.num_layers:
-        kinds = tuple("mamba" if k == "linear" else k for k in arch.layer_kinds)
-    elif arch.sliding_window:
-        kinds = ("sliding",) * arch.num_layers
+    return _kinds(
+        arch.layer_kinds,
+        arch.num_layers,
+        bool(arch.sliding_window),
+        bool(arch.attention_chunk_size),
+    )
+
+
+@lru_cache(maxsize=128)
+def _kinds(
+    given: tuple[str, ...] | None, layers: int, window: bool, chunk: bool
+) -> tuple[str, ...]:
+    if given is not None and len(given) == layers:
+        kinds = tuple("mamba" if k == "linear" else k for k in given)
+    elif window:
+        kinds = ("sliding",) * layers
     else:
-        kinds = ("full",) * arch.num_layers
-    if not arch.sliding_window:
+        kinds = ("full",) * layers
+    if not window:
         kinds = tuple("full" if k == "sliding" else k for k in kinds)
-    if not arch.attention_chunk_size:
+    if not chunk:
         kinds = tuple("full" if k == "chunked" else k for k in kinds)
     return kinds
 
@@ -232,6 +246,40 @@ def state_bytes(arch: ModelArch, tp: int) -> int:
     else:
         total = (arch.state_elems_per_layer or 0) * (arch.state_dtype_bytes or 2)
     return int(-(-total // max(1, tp)))
+
+
+def cached_layout(
+    arch: ModelArch,
+    kinds: tuple[str, ...],
+    tp: int,
+    kv_dtype: str,
+    block_size: int | None,
+    era: Era,
+    hybrid_manager: bool = True,
+) -> KvLayout:
+    """`build_layout`, memoised on the facts a layout depends on (the planner
+    runs on every keystroke with the same model)."""
+    key = (
+        kinds, tp, kv_dtype, block_size, era.name, era.block_size, era.mla_pad,
+        hybrid_manager, arch.num_kv_heads, arch.head_dim, arch.v_head_dim,
+        arch.kv_lora_rank, arch.qk_rope_head_dim, arch.sliding_window,
+        arch.attention_chunk_size, arch.state_bytes_per_layer,
+        arch.state_elems_per_layer, arch.state_dtype_bytes,
+        tuple(sorted((arch.kv_heads_by_kind or {}).items())),
+        tuple(sorted((arch.head_dim_by_kind or {}).items())),
+    )  # fmt: skip
+    layout = _LAYOUTS.get(key)
+    if layout is None:
+        if len(_LAYOUTS) > 512:
+            _LAYOUTS.clear()
+        layout = build_layout(
+            arch, kinds, tp, kv_dtype, block_size, era, hybrid_manager
+        )
+        _LAYOUTS[key] = layout
+    return layout
+
+
+_LAYOUTS: dict[tuple, KvLayout] = {}
 
 
 def build_layout(
@@ -254,10 +302,8 @@ def build_layout(
     Without the hybrid KV manager (`--disable-hybrid-kv-cache-manager`)
     sliding and chunked layers are charged at full length (field case 21).
     """
-    counts: dict[str, int] = {}
-    for kind in kinds:
-        if kind != "none":
-            counts[kind] = counts.get(kind, 0) + 1
+    counts = Counter(kinds)
+    counts.pop("none", None)
     token = {
         k: attn_token_bytes(arch, tp, kv_dtype, era, k)
         for k in counts

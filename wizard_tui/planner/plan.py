@@ -121,6 +121,9 @@ class Context:
     era: E.Era
     kinds: tuple[str, ...]  # the kind of every layer
     interconnect: str = "pcie"
+    # Per-plan memo of the parts that depend only on parallelism and KV
+    # format: auto TP and the what-ifs re-evaluate the same shapes.
+    memo: dict = field(default_factory=dict)
 
     @classmethod
     def make(
@@ -137,9 +140,30 @@ def _in_flight(k: Knobs) -> int:
 def evaluate(ctx: Context, k: Knobs) -> Outcome:
     """Memory, KV pages and the startup verdict of one configuration."""
     arch, era = ctx.arch, ctx.era
-    counts = K.stage_layer_counts(arch.num_layers, k.pp)
-    weights = MEM.stage_weight_bytes(arch, counts, k.tp)
-    kinds = ctx.kinds
+    shape = (k.tp, k.pp, k.kv_dtype, k.block_size, k.hybrid_manager)
+    cached = ctx.memo.get(shape)
+    if cached is None:
+        counts = K.stage_layer_counts(arch.num_layers, k.pp)
+        weights = MEM.stage_weight_bytes(arch, counts, k.tp)
+        layouts = []
+        start = 0
+        for n in counts:
+            stage_kinds = ctx.kinds[start : start + n]
+            start += n
+            layouts.append(
+                K.cached_layout(
+                    arch,
+                    stage_kinds,
+                    k.tp,
+                    k.kv_dtype,
+                    k.block_size,
+                    era,
+                    k.hybrid_manager,
+                )
+            )
+        cached = (counts, weights, layouts)
+        ctx.memo[shape] = cached
+    counts, weights, layouts = cached
     fast_link = ctx.interconnect in ("nvlink", "infinity-fabric")
     nt = MEM.non_torch_gib(era, k.tp, k.pp, fast_link)
     n_sizes = E.capture_sizes(k.max_num_seqs, era)
@@ -148,10 +172,7 @@ def evaluate(ctx: Context, k: Knobs) -> Outcome:
     in_flight = _in_flight(k)
 
     best: Outcome | None = None
-    start = 0
     for s, n in enumerate(counts):
-        stage_kinds = kinds[start : start + n]
-        start += n
         w = weights[s] / GIB
         a = MEM.activation_bytes(
             arch, era, k.tp, k.batched_tokens, k.max_num_seqs, s == k.pp - 1
@@ -159,9 +180,7 @@ def evaluate(ctx: Context, k: Knobs) -> Outcome:
         a /= GIB
         g = MEM.cuda_graph_gib(n_sizes, n, k.enforce_eager, is_moe)
         charged = era.graphs_charged
-        layout = K.build_layout(
-            arch, stage_kinds, k.tp, k.kv_dtype, k.block_size, era, k.hybrid_manager
-        )
+        layout = layouts[s]
         margin = 0.0
         if k.kv_cache_memory_bytes is not None:
             kv = k.kv_cache_memory_bytes / GIB
@@ -614,6 +633,8 @@ def _what_ifs(ctx: Context, req: PlanRequest, o: Outcome, fit_len: int) -> list[
         trials.append(("enforce_eager: true", replace(k, enforce_eager=True)))
     if ctx.era.name != E.V0 and k.batched_tokens > 2048 and k.chunked:
         trials.append(("max_num_batched_tokens: 2048", replace(k, batched_tokens=2048)))
+    # Four single changes at most: the first ones above matter most.
+    trials = trials[:4]
 
     scored = []
     for label, knobs in trials:
