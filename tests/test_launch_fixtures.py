@@ -179,7 +179,10 @@ def scenarios(model_dir: Path | None = None) -> dict[str, tuple[Profile, PlanRes
             make_plan(),
         ),
         "long_context": (
-            make_profile(model={"id": "Qwen/Qwen3-8B", "max_model_len": 131072}),
+            make_profile(
+                model={"id": "Qwen/Qwen3-8B", "max_model_len": 131072},
+                workload={"concurrency": 2},
+            ),
             make_plan(max_model_len=131072, max_concurrency=400_000 / 131072),
         ),
     }

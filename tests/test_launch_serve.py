@@ -17,6 +17,7 @@ from tests.test_launch_fixtures import (
 from wizard_tui.launch import launch_warnings, serve_argv
 from wizard_tui.launch.flags import FlagError, flag_args, target_version
 from wizard_tui.launch.serve import default_max_num_seqs
+from wizard_tui.schemas.plan import WorkloadFit
 
 
 def test_single_gpu_argv_is_exactly_the_plan() -> None:
@@ -208,21 +209,39 @@ def test_bitsandbytes_is_refused_on_034_only() -> None:
 
 
 def test_max_num_seqs_never_above_what_fits() -> None:
-    # 131,072-token requests: 400,000 / 131,072 = 3.05 -> 3 at once.
+    # 131,072-token requests: 400,000 / 131,072 = 3.05 -> 3 at once; the
+    # workload asks for 2, so the full-length figure decides.
     profile, plan = scenarios()["long_context"]
     argv = serve_argv(profile, plan)
     assert argv[argv.index("--max-num-seqs") + 1] == "3"
     explicit = make_profile(
-        model={"id": "Qwen/Qwen3-8B"}, outputs={"vllm_args": {"max_num_seqs": 64}}
+        model={"id": "Qwen/Qwen3-8B"},
+        workload={"concurrency": 2},
+        outputs={"vllm_args": {"max_num_seqs": 64}},
     )
     argv = serve_argv(explicit, plan)
     assert argv[argv.index("--max-num-seqs") + 1] == "3"
     assert any("lowered to 3" in w for w in launch_warnings(explicit, plan))
 
 
+def test_max_num_seqs_runs_the_workload_the_plan_says_fits() -> None:
+    # 3 full-length requests fit, but 8 requests of 512 + 256 tokens fit at once
+    # too (concurrency_fit 520): the server must run the 8 the plan promised.
+    _, plan = scenarios()["long_context"]
+    profile = make_profile(
+        model={"id": "Qwen/Qwen3-8B", "max_model_len": 131072},
+        workload={"concurrency": 8},
+    )
+    argv = serve_argv(profile, plan)
+    assert argv[argv.index("--max-num-seqs") + 1] == "8"
+
+
 def test_max_num_seqs_floor_is_one() -> None:
+    # Not even one full request fits and the workload does not fit either.
     profile = make_profile(model={"id": "Qwen/Qwen3-8B"})
-    plan = make_plan(max_concurrency=0.4, max_num_seqs=0)
+    plan = make_plan(
+        max_concurrency=0.4, max_num_seqs=0, workload=WorkloadFit(concurrency_fit=0)
+    )
     argv = serve_argv(profile, plan)
     assert argv[argv.index("--max-num-seqs") + 1] == "1"
 

@@ -177,14 +177,20 @@ def default_max_num_seqs(version: Version, total_gib: float, gpu_name: str) -> i
     return 256
 
 
-def max_num_seqs_cap(plan: PlanResponse) -> int:
-    """The most sequences of max_model_len tokens the KV cache holds at once.
+def max_num_seqs_cap(plan: PlanResponse, concurrency: int) -> int:
+    """The most sequences the KV cache holds at once: the launch files never
+    set --max-num-seqs above it.
 
     floor(plan.max_concurrency), vLLM's "Maximum concurrency for max_model_len
-    tokens per request" (KV tokens / max_model_len), at least 1: a part of a
-    request does not run, and vLLM needs room for one full request to start.
+    tokens per request" (KV tokens / max_model_len; a part of a request does
+    not run), at least 1. When the plan fits the workload, its `concurrency`
+    requests of prompt + gen tokens are held at once too
+    (plan.workload.concurrency_fit), so the cap is at least that many: the
+    server must run what the plan said fits.
     """
-    return max(1, math.floor(plan.max_concurrency))
+    full_length = max(1, math.floor(plan.max_concurrency))
+    workload = min(concurrency, plan.workload.concurrency_fit)
+    return max(full_length, workload)
 
 
 def build_serve(profile: Profile, plan: PlanResponse | None) -> ServeCommand:
@@ -338,7 +344,7 @@ def _add_engine_knobs(
     if seqs is None and plan is not None and plan.max_num_seqs > 0:
         seqs = plan.max_num_seqs
     if plan is not None:
-        cap = max_num_seqs_cap(plan)
+        cap = max_num_seqs_cap(plan, profile.workload.concurrency)
         default = default_max_num_seqs(
             version,
             plan.per_gpu.total_gib,
@@ -349,8 +355,10 @@ def _add_engine_knobs(
         elif seqs is not None and seqs > cap:
             if explicit:
                 warnings.append(
-                    f"outputs.vllm_args.max_num_seqs = {seqs} lowered to {cap}: the "
-                    f"KV cache holds {cap} requests of {plan.max_model_len} tokens"
+                    f"outputs.vllm_args.max_num_seqs = {seqs} lowered to {cap}: "
+                    f"the KV cache holds {cap} requests at once (max_model_len "
+                    f"{plan.max_model_len}, workload concurrency "
+                    f"{profile.workload.concurrency})"
                 )
             seqs = cap
     if seqs is not None:
