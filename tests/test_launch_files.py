@@ -266,10 +266,17 @@ def test_warnings_for_ray_on_one_node_and_compose_across_nodes() -> None:
     assert any(w.startswith("compose:") for w in warnings)
 
 
-def test_yaml_has_no_anchors() -> None:
-    profile, plan = scenarios()["multi_node"]
-    text = build_files(profile, plan, ["k8s"])["k8s.yaml"]
-    assert "&id" not in text and "*id" not in text
+@pytest.mark.parametrize("name", ["single_gpu", "multi_gpu", "multi_node"])
+def test_yaml_has_no_anchors(name: str) -> None:
+    profile, plan = scenarios()[name]
+    for text in build_files(profile, plan, ["k8s", "compose"]).values():
+        assert "&id" not in text and "*id" not in text
+
+
+def test_yaml_keeps_unicode_readable() -> None:
+    profile, plan = scenarios()["hostile"]
+    text = build_files(profile, plan, ["compose"])["docker-compose.yaml"]
+    assert "模型" in text
 
 
 def test_custom_port_reaches_every_file(tmp_path: Path) -> None:

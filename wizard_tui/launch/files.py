@@ -54,16 +54,30 @@ def shell_words(words: Iterable[str]) -> str:
     return " ".join(w if isinstance(w, Raw) else shlex.quote(w) for w in words)
 
 
-def shell_command(words: Sequence[str], indent: str = "  ") -> str:
+def shell_command(
+    words: Sequence[str], indent: str = "  ", break_at: Sequence[int] = ()
+) -> str:
     """A command over several lines: a new line before each ``-x``/``--x``
-    word, joined by backslash-newline (outside any quotes)."""
+    word and before the positions in `break_at`, joined by backslash-newline
+    (outside any quotes)."""
     lines: list[list[str]] = [[]]
-    for word in words:
-        if lines[-1] and word.startswith("-") and not isinstance(word, Raw):
+    for i, word in enumerate(words):
+        dash = word.startswith("-") and not isinstance(word, Raw)
+        if lines[-1] and (dash or i in break_at):
             lines.append([])
         lines[-1].append(word)
     rendered = [shell_words(line) for line in lines]
     return (" \\\n" + indent).join(rendered)
+
+
+def yaml_text(docs: list[dict[str, Any]]) -> str:
+    """YAML documents via yaml.safe_dump_all, keys in the order written.
+
+    A JSON round trip first gives every mapping its own object, so PyYAML
+    writes no anchors/aliases (&id001) for values shared in the code.
+    """
+    fresh = json.loads(json.dumps(docs))
+    return yaml.safe_dump_all(fresh, sort_keys=False, width=1000, allow_unicode=True)
 
 
 def comment_text(text: str) -> str:
@@ -184,7 +198,9 @@ def docker_script(serve: ServeCommand, model_id: str, gpus_on_node: int) -> str:
         return docker_multi_script(serve, model_id)
     lines = _header(serve, model_id, "Run vLLM in Docker on this machine.")
     lines.append("# HF_TOKEN is read from your environment (export it first).")
-    lines += ["", "exec " + shell_command(docker_argv(serve, model_id, gpus_on_node))]
+    argv = docker_argv(serve, model_id, gpus_on_node)
+    image = argv.index(image_name(serve))
+    lines += ["", "exec " + shell_command(argv, break_at=[image])]
     return _script(lines)
 
 
@@ -342,7 +358,7 @@ def compose_text(serve: ServeCommand, model_id: str) -> str:
             f"# This plan needs {serve.gpus} GPUs on {serve.nodes} nodes; one "
             "compose host cannot hold it: use ray_cluster.sh or k8s.yaml."
         )
-    body = yaml.safe_dump(compose_doc(serve, model_id), sort_keys=False, width=1000)
+    body = yaml_text([compose_doc(serve, model_id)])
     return "\n".join(lines) + "\n" + body
 
 
@@ -536,7 +552,7 @@ def k8s_text(serve: ServeCommand, model_id: str) -> str:
         lines.append(
             "# The model is a local path: mount it into the pod at the same path."
         )
-    body = yaml.safe_dump_all(docs, sort_keys=False, width=1000)
+    body = yaml_text(docs)
     return "\n".join(lines) + "\n" + body
 
 
