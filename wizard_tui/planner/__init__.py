@@ -39,7 +39,7 @@ from wizard_tui.schemas import PlanRequest, PlanResponse
 
 log = logging.getLogger(__name__)
 
-__all__ = ["PlannerUnavailable", "run_plan"]
+__all__ = ["PlannerUnavailable", "run_plan", "sweep"]
 
 
 class PlannerUnavailable(RuntimeError):
@@ -59,6 +59,13 @@ def run_plan(request: PlanRequest) -> PlanResponse:
     except Exception as exc:  # a planner bug must not take the app down
         log.exception("planner failed")
         return _failed(request, exc)
+
+
+def sweep(request: PlanRequest, gpus, tps=(1, 2, 4, 8), kv_dtypes=("auto", "fp8")):  # noqa: ANN001, ANN201
+    """Starts? and KV tokens for every GPU x TP x KV dtype (see `plan.sweep`)."""
+    from wizard_tui.planner.plan import sweep as _sweep
+
+    return _sweep(request, list(gpus), tuple(tps), tuple(kv_dtypes))
 
 
 def _failed(request: PlanRequest, exc: Exception) -> PlanResponse:

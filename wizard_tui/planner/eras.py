@@ -125,7 +125,6 @@ def v0_batched_tokens(max_model_len: int, chunked: bool | None) -> tuple[int, bo
     return max(max_model_len, 2048), False
 
 
-@lru_cache(maxsize=256)
 def capture_sizes(max_num_seqs: int, era: Era) -> int:
     """How many CUDA-graph batch sizes vLLM captures.
 
@@ -133,7 +132,12 @@ def capture_sizes(max_num_seqs: int, era: Era) -> int:
     min(2 x max_num_seqs, 512) (`config/vllm.py::_set_cudagraph_sizes`).
     V0: 1, 2, 4 and multiples of 8 up to min(max_num_seqs, 256).
     """
-    top = min(max_num_seqs, 256) if era.name == V0 else min(2 * max_num_seqs, 512)
+    return _capture_sizes(max_num_seqs, era.name == V0)
+
+
+@lru_cache(maxsize=256)
+def _capture_sizes(max_num_seqs: int, v0: bool) -> int:
+    top = min(max_num_seqs, 256) if v0 else min(2 * max_num_seqs, 512)
     n = sum(1 for s in (1, 2, 4) if s <= top)
     n += min(top, 256) // 8
     if top > 256:

@@ -24,6 +24,26 @@ def _param_bytes(arch: ModelArch) -> float:
 
 
 def stage_weight_bytes(arch: ModelArch, layers: list[int], tp: int) -> list[float]:
+    """Weight bytes on one rank of each pipeline stage (memoised; see
+    `_stage_weight_bytes`)."""
+    key = (
+        arch.model_id, arch.weight_bytes, arch.total_params, arch.num_layers,
+        arch.vocab_size, arch.hidden_size, arch.tie_word_embeddings,
+        arch.vision_params, arch.num_kv_heads, arch.head_dim, arch.kv_lora_rank,
+        tuple(layers), tp,
+    )  # fmt: skip
+    out = _WEIGHTS.get(key)
+    if out is None:
+        if len(_WEIGHTS) > 512:
+            _WEIGHTS.clear()
+        out = _WEIGHTS[key] = _stage_weight_bytes(arch, layers, tp)
+    return list(out)
+
+
+_WEIGHTS: dict[tuple, list[float]] = {}
+
+
+def _stage_weight_bytes(arch: ModelArch, layers: list[int], tp: int) -> list[float]:
     """Weight bytes on one rank of each pipeline stage.
 
     Layers split by `stage_layer_counts`; the embedding (vocab x hidden, 16-bit)

@@ -10,7 +10,8 @@ from __future__ import annotations
 import logging
 import math
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from wizard_tui.planner import eras as E
 from wizard_tui.planner import kv as K
@@ -65,9 +66,9 @@ def parse_size(value: object) -> int | None:
     return int(number * base**power)
 
 
-@dataclass(frozen=True, slots=True)
-class Knobs:
-    """Engine settings after defaults, for one evaluation."""
+class Knobs(NamedTuple):
+    """Engine settings after defaults, for one evaluation (a NamedTuple: the
+    what-ifs and searches copy it with one field changed, `_replace`)."""
 
     tp: int
     pp: int
@@ -548,7 +549,7 @@ def _max_len_fit(ctx: Context, o: Outcome) -> int:
 
     def ok(length: int, chunked: bool | None) -> bool:
         tokens, ch = E.v0_batched_tokens(length, chunked)
-        trial = evaluate(ctx, replace(k, max_model_len=length, batched_tokens=tokens,
+        trial = evaluate(ctx, k._replace(max_model_len=length, batched_tokens=tokens,
                                       chunked=ch))  # fmt: skip
         return trial.kv > 0 and trial.tokens >= length
 
@@ -610,29 +611,29 @@ def _what_ifs(ctx: Context, req: PlanRequest, o: Outcome, fit_len: int) -> list[
     if k.kv_dtype in ("auto", "float16", "bfloat16") and fp8_ok:
         dtype = "fp8_ds_mla" if K.is_mla(ctx.arch) and ctx.era.version >= (
             0, 34, 0) else "fp8"  # fmt: skip
-        trials.append((f"kv_cache_dtype: {dtype}", replace(k, kv_dtype=dtype)))
+        trials.append((f"kv_cache_dtype: {dtype}", k._replace(kv_dtype=dtype)))
     gpus = req.profile.hardware.gpus
     heads = ctx.arch.num_attention_heads
     nxt = next((t for t in range(k.tp + 1, heads + 1) if tp_valid(ctx.arch, t)), 0)
     if nxt:
         if nxt * k.pp <= gpus:
-            trials.append((f"tp_size: {nxt}", replace(k, tp=nxt)))
+            trials.append((f"tp_size: {nxt}", k._replace(tp=nxt)))
         else:
             trials.append(
-                (f"gpus: {nxt * k.pp} with tp_size {nxt}", replace(k, tp=nxt))
+                (f"gpus: {nxt * k.pp} with tp_size {nxt}", k._replace(tp=nxt))
             )
     if not o.starts and 0 < fit_len < k.max_model_len:
-        trials.append((f"max_model_len: {fit_len}", replace(k, max_model_len=fit_len)))
+        trials.append((f"max_model_len: {fit_len}", k._replace(max_model_len=fit_len)))
     elif k.max_model_len > 4096:
         half = k.max_model_len // 2
-        trials.append((f"max_model_len: {half}", replace(k, max_model_len=half)))
+        trials.append((f"max_model_len: {half}", k._replace(max_model_len=half)))
     if ctx.era.name != E.V1_EXTENSIBLE and k.util < 0.95:
         u = round(min(0.95, k.util + 0.05), 2)
-        trials.append((f"gpu_memory_utilization: {u:.2f}", replace(k, util=u)))
+        trials.append((f"gpu_memory_utilization: {u:.2f}", k._replace(util=u)))
     if o.graphs_charged and not k.enforce_eager and o.graphs >= 0.5:
-        trials.append(("enforce_eager: true", replace(k, enforce_eager=True)))
+        trials.append(("enforce_eager: true", k._replace(enforce_eager=True)))
     if ctx.era.name != E.V0 and k.batched_tokens > 2048 and k.chunked:
-        trials.append(("max_num_batched_tokens: 2048", replace(k, batched_tokens=2048)))
+        trials.append(("max_num_batched_tokens: 2048", k._replace(batched_tokens=2048)))
     # Four single changes at most: the first ones above matter most.
     trials = trials[:4]
 
@@ -764,11 +765,11 @@ def plan(req: PlanRequest) -> PlanResponse:
         cands = _tp_candidates(arch, prof.hardware.gpus, base.pp) or [1]
         chosen = None
         for t in cands:
-            trial = evaluate(ctx, replace(base, tp=t))
+            trial = evaluate(ctx, base._replace(tp=t))
             if trial.starts:
                 chosen = trial
                 break
-        outcome = chosen or evaluate(ctx, replace(base, tp=cands[-1]))
+        outcome = chosen or evaluate(ctx, base._replace(tp=cands[-1]))
         notes.append(f"tp_size auto: {outcome.knobs.tp} (valid: {cands})")
     else:
         outcome = evaluate(ctx, base)
@@ -944,3 +945,60 @@ def _advise(
             f"and leave {o.free:.2f} GiB free: lower gpu_memory_utilization or set "
             "enforce_eager: true"
         )
+
+
+@dataclass(frozen=True, slots=True)
+class SweepRow:
+    """One cell of a GPU x TP x KV-dtype sweep."""
+
+    gpu_name: str
+    tp: int
+    kv_cache_dtype: str
+    starts: bool
+    kv_tokens: int
+    max_concurrency: float
+    kv_cache_gib: float
+    first_blocker: str
+
+
+def sweep(
+    req: PlanRequest,
+    gpus: list[GpuSpec],
+    tps: tuple[int, ...] = (1, 2, 4, 8),
+    kv_dtypes: tuple[str, ...] = ("auto", "fp8"),
+) -> list[SweepRow]:
+    """Which GPUs and TP sizes would start this profile, and with how many KV
+    tokens: the core evaluation only (no what-ifs, speed or response model),
+    for comparison tables. TP is checked against the heads, FP8 KV against
+    the GPU; the profile's other settings are kept."""
+    era = E.era_for(req.profile.engine.vllm_version)
+    rows: list[SweepRow] = []
+    for device in gpus:
+        ctx = Context.make(req.model, device, era, device.interconnect or "pcie")
+        base = _knobs(req.model_copy(update={"gpu": device}), era, [])
+        fp8_ok = device.fp8 or (_capability(device) or (0, 0)) >= (8, 9)
+        for tp in tps:
+            for dtype in kv_dtypes:
+                reason = ""
+                if not tp_valid(req.model, tp):
+                    reason = f"TP {tp} does not divide the attention/KV heads"
+                elif dtype in _FP8_KV and not fp8_ok:
+                    reason = f"{device.name} has no FP8"
+                if reason:
+                    rows.append(SweepRow(device.name, tp, dtype, False, 0, 0.0, 0.0,
+                                         reason))  # fmt: skip
+                    continue
+                o = evaluate(ctx, base._replace(tp=tp, kv_dtype=dtype))
+                rows.append(
+                    SweepRow(
+                        device.name,
+                        tp,
+                        dtype,
+                        o.starts,
+                        o.tokens,
+                        round(o.concurrency, 2),
+                        round(max(0.0, o.kv), 2),
+                        o.blockers[0] if o.blockers else "",
+                    )  # fmt: skip
+                )
+    return rows
