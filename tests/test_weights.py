@@ -165,9 +165,9 @@ VLLM_LOADED = [
     ),
     ("c71", "deepseek-ai/DeepSeek-V2-Lite-Chat", None, 29.43, 1, 0.01, "bf16 MLA MoE"),
     ("c72", "google/gemma-2-9b-it", None, 17.22, 1, 0.01, "bf16, tied"),
-    # Multimodal: the vision tower (~0.4B params) is not counted -> up to 4%.
-    ("c74", "google/gemma-3-12b-it", None, 23.31, 1, 0.07, "vision tower not counted"),
-    ("c75", "google/gemma-3-27b-it", None, 51.45, 1, 0.04, "vision tower not counted"),
+    # Multimodal: vision tower sized from vision_config (SigLIP, ~0.42B).
+    ("c74", "google/gemma-3-12b-it", None, 23.31, 1, 0.03, "with vision tower"),
+    ("c75", "google/gemma-3-27b-it", None, 51.45, 1, 0.01, "with vision tower"),
     (
         "c90",
         "mistralai/Mistral-Small-3.2-24B-Instruct-2506",
@@ -177,7 +177,7 @@ VLLM_LOADED = [
         0.04,
         "vision tower not counted",
     ),
-    ("c105", "google/gemma-4-26B-A4B", None, 48.5, 1, 0.05, "vision tower not counted"),
+    ("c105", "google/gemma-4-26B-A4B", None, 48.5, 1, 0.02, "with vision tower"),
     # Quantized checkpoints: group scales and zeros counted.
     ("c25", "Qwen/Qwen3-14B-AWQ", None, 9.44, 1, 0.03, "AWQ int4 g128"),
     (
@@ -261,3 +261,23 @@ def test_sharded_safetensors_headers_add_up(tmp_path: Path) -> None:
         name = f"model-0000{i + 1}-of-00002.safetensors"
         (tmp_path / name).write_bytes(struct.pack("<Q", len(raw)) + raw + b"\0" * size)
     assert W.exact_weight_bytes(tmp_path) == 96
+
+
+@pytest.mark.parametrize(
+    ("model_id", "published_b"),
+    [
+        # Model cards: text model + vision tower, in billions.
+        ("google/gemma-3-12b-it", 12.2),
+        ("google/gemma-3-27b-it", 27.4),
+        ("Qwen/Qwen3-VL-8B-Instruct", 8.77),
+        ("Qwen/Qwen3-VL-30B-A3B-Instruct", 31.1),
+    ],
+)
+def test_vision_towers_complete_the_published_sizes(
+    model_id: str, published_b: float
+) -> None:
+    arch = resolve_model(ModelSection(id=model_id))
+    assert 0.3e9 < arch.vision_params < 0.7e9
+    assert (arch.total_params + arch.vision_params) / 1e9 == pytest.approx(
+        published_b, rel=0.01
+    )

@@ -609,7 +609,11 @@ def arch_from_config(
         or t.get("quantization_config")
     )
     plan = W.quant_plan(raw_quant, n)
-    computed = W.weight_bytes(counts, plan, dtype_bytes)
+    # The vision tower stays in the model dtype under every scheme read here.
+    vision = (
+        W.vision_params(config.get("vision_config"), hidden) if t is not config else 0
+    )
+    computed = W.weight_bytes(counts, plan, dtype_bytes) + vision * dtype_bytes
     exact = False
     weight_bytes = computed
     if index_total_size:
@@ -660,4 +664,5 @@ def arch_from_config(
         weight_bytes=weight_bytes,
         weight_bytes_exact=exact,
         weight_bytes_computed=computed,
+        vision_params=vision,
     )

@@ -18,9 +18,11 @@ Bytes per weight element of each storage format (scales counted per group):
 - MXFP4: 0.5 + 1/32 (one E8M0 scale per 32 elements, OCP MX spec); MXFP8:
   1 + 1/32.
 
-The counts exclude vision towers and multi-token-prediction (MTP) layers,
-which vLLM does not load for plain serving; exact figures from a checkpoint's
-safetensors index include whatever the checkpoint ships.
+Parameter counts are the text model's; a vision tower is sized apart
+(`vision_params`) and added to the weight bytes in the model dtype.
+Multi-token-prediction (MTP) layers are left out: vLLM does not load them for
+plain serving. Exact figures from a checkpoint's safetensors index include
+whatever the checkpoint ships.
 """
 
 from __future__ import annotations
@@ -626,3 +628,34 @@ def count_params(s: Shape) -> ParamCounts:
     lookup_only = 0 if s.tie else s.vocab * h
     c.active = c.total - idle_experts - lookup_only
     return c
+
+
+def vision_params(vision: dict[str, Any] | None, text_hidden: int) -> int:
+    """Parameters of a ViT-style vision tower and its projector, from
+    ``vision_config`` (SigLIP/CLIP layers as in Gemma 3/4, Qwen3-VL's encoder
+    and patch mergers). 0 when the config has no such section.
+
+    Per layer: attention 4 h^2 and a non-gated MLP 2 h i, plus biases and two
+    LayerNorms. Projector: Qwen-style mergers take h x merge^2 features through
+    two linear layers to ``out_hidden_size`` (one per deepstack level too);
+    others project h to the text hidden size."""
+    if not isinstance(vision, dict):
+        return 0
+    layers = int(vision.get("depth") or vision.get("num_hidden_layers") or 0)
+    h = int(vision.get("hidden_size") or 0)
+    if not (layers and h):
+        return 0
+    inter = int(vision.get("intermediate_size") or 4 * h)
+    per_layer = 4 * h * h + 2 * h * inter + 4 * h + inter + h + 4 * h
+    patch = int(vision.get("patch_size") or 14)
+    temporal = int(vision.get("temporal_patch_size") or 1)
+    channels = int(vision.get("in_channels") or vision.get("num_channels") or 3)
+    embed = channels * patch * patch * temporal * h + h
+    out = vision.get("out_hidden_size")
+    if out:
+        merged = h * int(vision.get("spatial_merge_size") or 2) ** 2
+        merger = merged * merged + merged * int(out)
+        projector = merger * (1 + len(vision.get("deepstack_visual_indexes") or ()))
+    else:
+        projector = h * text_hidden
+    return layers * per_layer + embed + projector
