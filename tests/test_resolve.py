@@ -293,3 +293,14 @@ def test_tokenizer_model_max_length_caps_the_derived_length(tmp_path: Path) -> N
         json.dumps({"model_max_length": 1e30})
     )
     assert resolve_model(ModelSection(id=str(folder))).max_model_len == 131072
+
+
+def test_missing_folder_says_so(tmp_path: Path) -> None:
+    with pytest.raises(ResolutionError) as err:
+        resolve_model(ModelSection(id=str(tmp_path / "not-here")))
+    assert "no such folder" in str(err.value)
+
+
+def test_bare_legacy_names_are_looked_up_in_the_cache(_empty_hub: Path) -> None:
+    cache_model(_empty_hub, "gpt2-like", dict(LLAMA_8B, num_hidden_layers=12))
+    assert resolve_model(ModelSection(id="gpt2-like")).num_layers == 12

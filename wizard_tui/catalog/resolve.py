@@ -176,8 +176,8 @@ def resolve_model_with_notes(
             )
         return _from_files(files, section, notes), notes
 
-    looks_like_repo = model_id.count("/") == 1 and not model_id.startswith(("/", "."))
-    if looks_like_repo:
+    path_like = model_id.startswith(("/", ".", "~")) or model_id.count("/") > 1
+    if not path_like:  # org/name, or a bare legacy name such as "gpt2"
         files = hf_cache.from_cache(model_id, section.revision)
         if files is None and allow_network:
             files = hf_cache.fetch_from_hub(model_id, section.revision)
@@ -206,6 +206,13 @@ def resolve_model_with_notes(
         notes.append(warning)
         return arch, notes
 
+    if path_like:
+        raise ResolutionError(
+            "model.id",
+            model_id,
+            "no such folder on this machine; point model.id at the checkpoint "
+            "folder that holds config.json, or set model.params_b",
+        )
     raise ResolutionError(
         "model.id",
         model_id,
