@@ -305,3 +305,17 @@ def test_bad_port_is_left_out() -> None:
     )
     assert "--port" not in serve_argv(profile, make_plan())
     assert any("not a TCP port" in w for w in launch_warnings(profile, make_plan()))
+
+
+def test_launch_imports_no_ui_modules() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, wizard_tui.launch; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich')))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "[]"

@@ -290,6 +290,11 @@ REJECTED_EXAMPLES = [
     ["serve", "Qwen/Qwen3-8B", "--served-model-name", "-x"],
 ]
 
+# Forms the launch code writes for older targets, checked on 0.34's parser.
+ACCEPTED_EXAMPLES = [
+    ["serve", "Qwen/Qwen3-8B", "--no-enable-prefix-caching"],
+]
+
 _BATCH_PARSER = r"""
 import contextlib, io, json, os, sys
 sys.path.insert(0, sys.argv[1])
@@ -322,7 +327,7 @@ def record_verdicts(oracle_dir: Path, venv: Path) -> None:
     from wizard_tui.launch import serve_argv
 
     argvs = [serve_argv(p, plan)[1:] for p, plan in scenarios().values()]
-    argvs += REJECTED_EXAMPLES
+    argvs += REJECTED_EXAMPLES + ACCEPTED_EXAMPLES
     done = subprocess.run(
         [str(venv / "bin" / "python"), "-c", _BATCH_PARSER, str(oracle_dir)],
         input=json.dumps(argvs),
@@ -337,7 +342,10 @@ def record_verdicts(oracle_dir: Path, venv: Path) -> None:
             # Keep only what the argv set: the parsed values of its own flags.
             own = {"model_tag"}
             for word in v["argv"]:
-                row = table.get(word.split("=")[0])
+                option = word.split("=")[0]
+                row = table.get(option)
+                if row is None and option.startswith("--no-"):
+                    row = table.get("--" + option[5:])
                 if row is not None:
                     own.add(row["flag"].lstrip("-").replace("-", "_"))
             v["result"] = {k: val for k, val in v["result"].items() if k in own}

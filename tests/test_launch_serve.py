@@ -7,6 +7,7 @@ import json
 import pytest
 
 from tests.test_launch_fixtures import (
+    ACCEPTED_EXAMPLES,
     REJECTED_EXAMPLES,
     load_verdicts,
     make_plan,
@@ -402,3 +403,19 @@ def test_batched_tokens_cover_max_model_len_when_chunking_is_off() -> None:
     argv = serve_argv(profile, make_plan())
     assert argv[argv.index("--max-num-batched-tokens") + 1] == "32768"
     assert any("raised to" in w for w in launch_warnings(profile, make_plan()))
+
+
+def test_false_bools_for_old_targets_only_where_needed() -> None:
+    old = target_version("0.8.5")
+    # trust_remote_code defaults to False: nothing to say on an old release.
+    assert flag_args("trust_remote_code", False, old) == []
+    # enable_prefix_caching defaults to None (on in V1): argparse's own negative,
+    # which 0.34 accepts too (recorded verdict).
+    assert flag_args("enable_prefix_caching", False, old) == [
+        "--no-enable-prefix-caching"
+    ]
+    verdict = load_verdicts()[json.dumps(ACCEPTED_EXAMPLES[0])]
+    assert verdict["rc"] == 0 and verdict["result"]["enable_prefix_caching"] is False
+    assert flag_args("trust_remote_code", False, target_version(None)) == [
+        "--no-trust-remote-code"
+    ]

@@ -46,6 +46,8 @@ class FlagSpec:
     """True when values outside `choices` are allowed too (plugins, paths)."""
     negative: str | None = None
     """The option that sets a bool flag to False (``--no-x``, ``--disable-x``)."""
+    default: str = ""
+    """The table's default text (``False``, ``None``, ``8000`` ...)."""
 
     @property
     def kind(self) -> str:
@@ -123,6 +125,7 @@ def flag_table() -> dict[str, FlagSpec]:
             choices=choices,
             open_choices=open_choices,
             negative=negative if row["type"] == "bool" else None,
+            default=row["default"],
         )
     return table
 
@@ -266,7 +269,14 @@ def flag_args(name: str, value: Any, target: Version) -> list[str]:
             raise FlagError(f"takes true or false, not {value!r}")
         if value:
             return [spec.option]
-        return [spec.negative] if spec.negative else []
+        if _uses_table(target):
+            return [spec.negative] if spec.negative else []
+        # Older releases may lack 0.34's negative aliases: where False is the
+        # default, saying nothing means the same; otherwise argparse's own
+        # --no-<flag> form (BooleanOptionalAction, which 0.34 still accepts).
+        if spec.default == "False" or spec.negative is None:
+            return []
+        return ["--no-" + spec.option[2:]]
 
     if kind == "str_or_flag":
         if value is True:
