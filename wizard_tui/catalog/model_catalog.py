@@ -84,10 +84,7 @@ def _resolve(key: str, depth: int = 0) -> CatalogModel | None:
         return None
     if "folder" in entry:
         config, quant = _folder_entry(entry["folder"])
-        source = (
-            f"built-in catalog: config.json of {entry['id']} "
-            f"(copy in wizard_tui/catalog/data/models/configs/{entry['folder'].name})"
-        )
+        source = f"built-in catalog: {entry['id']}'s config.json from its HF repo"
         return CatalogModel(entry["id"], config, source, quant)
     quant = None
     if "base" in entry:
