@@ -319,3 +319,25 @@ def test_launch_imports_no_ui_modules() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert done.stdout.strip() == "[]"
+
+
+def test_compose_mounts_a_hostile_local_model(tmp_path: Path) -> None:
+    from tests.test_launch_fixtures import hostile_model_dir
+
+    folder = hostile_model_dir(tmp_path)
+    profile, plan = scenarios(folder)["local_path"]
+    doc = yaml.safe_load(build_files(profile, plan, ["compose"])["docker-compose.yaml"])
+    (service,) = doc["services"].values()
+    mount = _undollar([service["volumes"][1]])[0]
+    assert mount == f"{folder.resolve()}:/model:ro"
+    assert service["command"][0] == "/model"
+    assert _undollar(service["command"][-2:]) == ["--served-model-name", str(folder)]
+
+
+def test_local_path_with_colon_cannot_be_mounted(tmp_path: Path) -> None:
+    folder = tmp_path / "a:b"
+    folder.mkdir()
+    profile = make_profile(model={"id": str(folder)})
+    assert build_files(profile, make_plan(), ["command"])  # fine without docker
+    with pytest.raises(ValueError, match="model.id"):
+        build_files(profile, make_plan(), ["docker"])

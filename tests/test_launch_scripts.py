@@ -121,6 +121,8 @@ def test_docker_mounts_a_local_model(tmp_path: Path) -> None:
     assert f"{folder.resolve()}:{CONTAINER_MODEL_DIR}:ro" in argv
     image = argv.index("vllm/vllm-openai:v0.34.0")
     assert argv[image + 1] == CONTAINER_MODEL_DIR
+    # Clients keep using the name serve_command.sh would give: the host path.
+    assert argv[-2:] == ["--served-model-name", str(folder)]
     assert created_files(tmp_path, MARKERS) == []
 
 

@@ -20,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from wizard_tui.launch.flags import flag_args
 from wizard_tui.launch.serve import ServeCommand, build_serve
 from wizard_tui.schemas.plan import PlanResponse
 from wizard_tui.schemas.profile import Profile
@@ -152,8 +153,15 @@ def _local_mount(serve: ServeCommand, model_id: str) -> str:
     return f"{source}:{CONTAINER_MODEL_DIR}:ro"
 
 
-def _container_model(serve: ServeCommand) -> str:
-    return CONTAINER_MODEL_DIR if serve.local_model else serve.model
+def _container_serve_args(serve: ServeCommand) -> list[str]:
+    """The model and flags inside a container. A local model is mounted at
+    /model; --served-model-name keeps the name clients use the same as with
+    serve_command.sh (vLLM names a model by its path by default)."""
+    if not serve.local_model:
+        return [serve.model, *serve.args]
+    named = any(w.split("=")[0] == "--served-model-name" for w in serve.args)
+    extra = [] if named else flag_args("served_model_name", serve.model, serve.version)
+    return [CONTAINER_MODEL_DIR, *serve.args, *extra]
 
 
 def gpu_request(serve: ServeCommand, gpus_on_node: int) -> str:
@@ -184,7 +192,7 @@ def docker_argv(serve: ServeCommand, model_id: str, gpus_on_node: int) -> list[s
     ]
     if serve.local_model:
         argv += ["-v", _local_mount(serve, model_id)]
-    return [*argv, image_name(serve), _container_model(serve), *serve.args]
+    return [*argv, image_name(serve), *_container_serve_args(serve)]
 
 
 def docker_script(serve: ServeCommand, model_id: str, gpus_on_node: int) -> str:
@@ -232,7 +240,7 @@ def docker_multi_script(serve: ServeCommand, model_id: str) -> str:
     host network; the head starts Ray and then `vllm serve` with the Ray
     backend, each worker joins the head (vLLM docs, multi-node serving)."""
     image = image_name(serve)
-    serve_words = ["vllm", "serve", _container_model(serve), *serve.args]
+    serve_words = ["vllm", "serve", *_container_serve_args(serve)]
     head_inner = "; ".join(
         [
             "set -euo pipefail",
@@ -319,7 +327,7 @@ def compose_doc(serve: ServeCommand, model_id: str) -> dict[str, Any]:
         volumes.append(_dollars(_local_mount(serve, model_id)))
     service = {
         "image": image_name(serve),
-        "command": [_dollars(w) for w in (_container_model(serve), *serve.args)],
+        "command": [_dollars(w) for w in _container_serve_args(serve)],
         "ipc": "host",
         "ports": [f"{serve.port}:{serve.port}"],
         "environment": ["HF_TOKEN"],
