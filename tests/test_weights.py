@@ -281,3 +281,14 @@ def test_vision_towers_complete_the_published_sizes(
     assert (arch.total_params + arch.vision_params) / 1e9 == pytest.approx(
         published_b, rel=0.01
     )
+
+
+def test_exclusions_count_only_layers_that_have_the_part() -> None:
+    # Nemotron-3-Nano has attention in 6 of its 52 layers: naming those 6
+    # leaves all attention unquantized. Layer 52 (past the last) is MTP.
+    names = [f"backbone.layers.{i}.mixer.q_proj" for i in (5, 12, 19, 26, 33, 42)]
+    names.append("model.layers.52.self_attn.o_proj")
+    counts = {"all": 52, "attn": 6, "mamba": 23}
+    assert W.excluded_fractions(names, counts) == {"attn": 1.0}
+    # Indexer projections of sparse attention are tiny and not counted.
+    assert W.excluded_fractions(["model.layers.3.self_attn.indexers_proj"], 78) == {}

@@ -528,6 +528,21 @@ def _shape(
     )
 
 
+def _layer_counts(kinds: tuple[str, ...], mlp_types: tuple[str, ...]) -> dict[str, int]:
+    """How many layers hold each parameter category (for exclude lists that
+    name layers one by one)."""
+    moe = sum("moe" in m for m in mlp_types)
+    return {
+        "all": len(kinds),
+        "attn": sum(k in ("full", "sliding", "chunked") for k in kinds),
+        "mamba": sum(k in ("mamba", "linear") for k in kinds),
+        "mlp": sum("dense" in m for m in mlp_types),
+        "experts": moe,
+        "shared": moe,
+        "router": moe,
+    }
+
+
 def arch_from_config(
     config: dict[str, Any],
     *,
@@ -608,7 +623,7 @@ def arch_from_config(
         or config.get("quantization_config")
         or t.get("quantization_config")
     )
-    plan = W.quant_plan(raw_quant, n)
+    plan = W.quant_plan(raw_quant, _layer_counts(kinds, mlp_types))
     # The vision tower stays in the model dtype under every scheme read here.
     vision = (
         W.vision_params(config.get("vision_config"), hidden) if t is not config else 0

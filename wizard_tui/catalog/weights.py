@@ -30,7 +30,7 @@ from __future__ import annotations
 import json
 import re
 import struct
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -132,8 +132,8 @@ def category_of(name: str) -> str | None:
     n = name.lower().removeprefix("re:")
     if any(k in n for k in ("vision", "mm_projector", "multi_modal", "patch_merge")):
         return None
-    if n.startswith("mtp") or ".mtp" in n:
-        return None
+    if n.startswith("mtp") or ".mtp" in n or "indexer" in n:
+        return None  # MTP layers are not loaded; indexers are tiny
     if "lm_head" in n or n == "head":
         return "lm_head"
     if "embed" in n:
@@ -166,7 +166,6 @@ def category_of(name: str) -> str | None:
             "kv_b_proj",
             "q_a_proj",
             "q_b_proj",
-            "indexer",
         )
     ):
         return "attn"
@@ -175,12 +174,26 @@ def category_of(name: str) -> str | None:
     return None
 
 
-def excluded_fractions(names: Iterable[str], num_layers: int) -> dict[str, float]:
+LayerCounts = int | Mapping[str, int]
+"""Layers in the model, or per category how many layers have one (plus
+"all"): attention exists in 6 of Nemotron-3-Nano's 52 layers, so excluding it
+in 6 layers excludes all of it."""
+
+
+def _layers_with(cat: str, counts: LayerCounts) -> int:
+    if isinstance(counts, int):
+        return counts
+    return counts.get(cat) or counts.get("all") or 1
+
+
+def excluded_fractions(names: Iterable[str], counts: LayerCounts) -> dict[str, float]:
     """Share of each category an exclude list leaves unquantized.
 
-    A name without a layer index (or with a wildcard) excludes the category in
-    every layer; names with indices exclude that many layers out of
-    ``num_layers``."""
+    A name without a layer index (or with a wildcard before it) excludes the
+    category in every layer; names with indices exclude that many of the layers
+    that have the category. Indices past the last layer (MTP layers) are
+    ignored."""
+    total = _layers_with("all", counts)
     everywhere: set[str] = set()
     layers: dict[str, set[int]] = {}
     for name in names:
@@ -192,12 +205,12 @@ def excluded_fractions(names: Iterable[str], num_layers: int) -> dict[str, float
         match = _LAYER_INDEX.search(name)
         if match is None or "*" in name.split(match.group(0))[0]:
             everywhere.add(cat)
-        else:
+        elif int(match.group(1)) < total:
             layers.setdefault(cat, set()).add(int(match.group(1)))
     out = {cat: 1.0 for cat in everywhere}
     for cat, idx in layers.items():
         if cat not in out:
-            out[cat] = min(1.0, len(idx) / max(1, num_layers))
+            out[cat] = min(1.0, len(idx) / max(1, _layers_with(cat, counts)))
     return out
 
 
@@ -225,7 +238,7 @@ def _modelopt_algo_bytes(algo: str, group: int | None) -> tuple[float, str] | No
     return None
 
 
-def _modelopt_plan(q: dict[str, Any], num_layers: int) -> QuantPlan:
+def _modelopt_plan(q: dict[str, Any], num_layers: LayerCounts) -> QuantPlan:
     algo = str(q.get("quant_algo") or "")
     group = q.get("group_size")
     excluded = q.get("exclude_modules") or q.get("ignore") or []
@@ -278,7 +291,7 @@ def _modelopt_plan(q: dict[str, Any], num_layers: int) -> QuantPlan:
     )
 
 
-def _compressed_tensors_plan(q: dict[str, Any], num_layers: int) -> QuantPlan:
+def _compressed_tensors_plan(q: dict[str, Any], num_layers: LayerCounts) -> QuantPlan:
     top_format = str(q.get("format") or "")
     groups = q.get("config_groups") or {}
     bytes_per: dict[str, float] = {}
@@ -331,7 +344,9 @@ def _compressed_tensors_plan(q: dict[str, Any], num_layers: int) -> QuantPlan:
     )
 
 
-def quant_plan(quant: dict[str, Any] | None, num_layers: int) -> QuantPlan | None:
+def quant_plan(
+    quant: dict[str, Any] | None, num_layers: LayerCounts
+) -> QuantPlan | None:
     """Read a ``quantization_config`` (or hf_quant_config.json's contents) into
     bytes per element per category. None for an unquantized checkpoint."""
     if not quant:
