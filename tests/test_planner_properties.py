@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from tests.test_planner_archs import GIB, gpu, request
 from wizard_tui.planner import memory, run_plan
-from wizard_tui.schemas import ModelArch, PlanRequest, Profile
+from wizard_tui.schemas import ModelArch, PlanRequest, PlanResponse, Profile
 
 VERSIONS = ("0.6.4", "0.8.2", "0.11.0", "0.17.0", "0.19.0", "0.24.0", "0.34")
 KINDS = ("full", "sliding", "chunked", "mamba", "linear", "none")
@@ -164,7 +164,8 @@ def test_no_valid_request_raises(
     if resp.fits:
         assert resp.vllm_starts
     assert resp.kv_cache.tokens >= 0 and resp.kv_cache.blocks >= 0
-    resp.model_dump_json()
+    # The response is built without re-validation: it must validate as is.
+    PlanResponse.model_validate_json(resp.model_dump_json())
 
 
 def test_page_math_is_exact_for_a_round_budget() -> None:

@@ -599,7 +599,7 @@ def _workload(req: PlanRequest, o: Outcome) -> WorkloadFit:
     if per_request > o.knobs.max_model_len:
         fit = 0
     fit = min(fit, o.knobs.max_num_seqs)
-    return WorkloadFit(
+    return WorkloadFit.model_construct(
         concurrency_fit=fit, tokens_per_request=per_request, requested=w.concurrency
     )
 
@@ -648,9 +648,9 @@ def _what_ifs(ctx: Context, req: PlanRequest, o: Outcome, fit_len: int) -> list[
             f"{o.concurrency:.2f}x -> {t.concurrency:.2f}x; {verdict}"
         )
         rank = (0 if (t.starts and not o.starts) else 1, -change)
-        scored.append((rank, WhatIf(change=label, effect=effect)))
+        scored.append((rank, label, effect))
     scored.sort(key=lambda item: item[0])
-    return [w for _, w in scored[:3]]
+    return [WhatIf.model_construct(change=c, effect=e) for _, c, e in scored[:3]]
 
 
 def _explanations(o: Outcome, era: E.Era, fit_len: int) -> dict[str, str]:
@@ -787,7 +787,7 @@ def plan(req: PlanRequest) -> PlanResponse:
 
     workload = _workload(req, outcome)
     if not starts:
-        workload = workload.model_copy(update={"concurrency_fit": 0})
+        workload.concurrency_fit = 0
     headroom_ok = outcome.free >= prof.policy.headroom_gb
     fits = starts and workload.concurrency_fit >= prof.workload.concurrency
     fits = fits and headroom_ok
@@ -802,7 +802,9 @@ def plan(req: PlanRequest) -> PlanResponse:
     )  # fmt: skip
 
     lay = outcome.layout
-    return PlanResponse(
+    # Built without re-validation: every value above has the schema's type,
+    # and this runs on every keystroke.
+    return PlanResponse.model_construct(
         fits=fits,
         vllm_starts=starts,
         blockers=blockers,
@@ -810,7 +812,7 @@ def plan(req: PlanRequest) -> PlanResponse:
         engine_version=era.text,
         tp_size=k.tp,
         pp_size=k.pp,
-        per_gpu=PerGpu(
+        per_gpu=PerGpu.model_construct(
             total_gib=_gib(outcome.total),
             usable_gib=_gib(outcome.usable),
             weights_gib=_gib(outcome.weights),
@@ -821,7 +823,7 @@ def plan(req: PlanRequest) -> PlanResponse:
             kv_cache_gib=_gib(max(0.0, outcome.kv)),
             free_gib=_gib(outcome.free),
         ),
-        kv_cache=KvCache(
+        kv_cache=KvCache.model_construct(
             tokens=outcome.tokens,
             blocks=outcome.blocks,
             block_size=lay.block_size,
@@ -831,7 +833,7 @@ def plan(req: PlanRequest) -> PlanResponse:
         max_model_len=k.max_model_len,
         max_model_len_fit=fit_len,
         workload=workload,
-        speed=Speed(
+        speed=Speed.model_construct(
             itl_ms=sp.itl_ms,
             ttft_ms=sp.ttft_ms,
             decode_tok_s_per_seq=sp.decode_tok_s_per_seq,
