@@ -57,12 +57,14 @@ def era_for(version: str | None) -> Era:
             0.90, 16, False, False, 1.0, 4.0, 0.2, 2.0, 0.2, False, 128,
         )  # fmt: skip
     if minor < (0, 17):
-        # V1 profile-only; the sampler warm-up held ~8 fp32 copies of
-        # [max_num_seqs x vocab] (logs c83-c89 at 0.11, c80 at 0.16).
-        nt_multi = 0.55
+        # V1 profile-only. Up to 0.10 the sampler warm-up held about one fp32
+        # [max_num_seqs x vocab] copy (logs c92, c93, c96 at 0.10.1: activation
+        # + non-torch 0.55-0.86 GiB); from 0.11 about 8 copies (c83-c89 at
+        # 0.11, c80 at 0.16).
+        logits = 32.0 if minor >= (0, 11) else 4.0
         return Era(
             v, V1_PROFILE, "V1 profile-only (graphs outside the budget)",
-            0.90, 16, False, minor >= (0, 9), 1.0, 32.0, 0.13, nt_multi, 0.07,
+            0.90, 16, False, minor >= (0, 9), 1.0, logits, 0.13, 0.55, 0.07,
             False, 0,
         )  # fmt: skip
     if minor < (0, 21):

@@ -104,8 +104,9 @@ def activation_bytes(
     i.e. 109.8 KB per token vs 110.6 KB from this formula) and on V1 stage-0
     PP logs c50/c51 (no sampler there).
     logits (last stage) = min(S, N) x vocab x c bytes for the sampler warm-up,
-    c = 32 B before 0.17 (~8 fp32 copies, logs c83-c89), 9 B from 0.17 (logs
-    c47-c78, c80 -> c81 is the 0.16 -> 0.17 drop), 4 B in V0.
+    c = 4 B in V0 and V1 up to 0.10 (logs c92-c96), 32 B in 0.11-0.16 (~8 fp32
+    copies, logs c83-c89), 9 B from 0.17 (logs c47-c78; c80 -> c81 is the
+    0.16 -> 0.17 drop).
     """
     n = max(0, batched_tokens)
     fwd = n * (3 * mlp_width(arch, tp) + 3 * arch.hidden_size) * 2.0
