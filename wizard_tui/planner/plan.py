@@ -931,6 +931,15 @@ def _advise(
                 "0.34's extensible KV cache would use; leave it unset (1.0) unless "
                 "the GPU is shared"
             )
+    if era.name == E.V1_GRAPHS and k.util_set and o.graphs >= 0.1:
+        # vLLM's own notice since 0.21 (gpu_worker.py, VLLM_MEMORY.md c.6).
+        same = min(1.0, k.util + o.graphs / o.total)
+        warnings.append(
+            f"CUDA graph memory ({o.graphs:.2f} GiB) is charged to the budget since "
+            f"vLLM 0.21: gpu_memory_utilization {k.util:.2f} now acts like "
+            f"{k.util - o.graphs / o.total:.3f} did before; use {same:.3f} to keep "
+            "the older KV cache size"
+        )
     if req.model.vision_params:
         warnings.append(
             "the vision encoder's profiling reserve is not modelled (it grows with "
