@@ -11,6 +11,7 @@ import pytest
 
 from tests.test_planner_archs import (
     GIB,
+    H100,
     RTX4090,
     gpu,
     llama_31_8b,
@@ -293,3 +294,52 @@ def test_bundled_profiles_plan(path: Path, tmp_path: Path, monkeypatch) -> None:
     assert resp.per_gpu.total_gib > 0
     data = resp.model_dump(mode="json")
     assert data["kv_cache"]["tokens"] >= 0
+
+
+def test_graph_profiling_notice_gives_equivalent_util() -> None:
+    # From 0.21 vLLM charges graphs and says which util keeps the old KV size:
+    # u + G / M.
+    resp = run_plan(request(llama_31_8b(), version="0.28.0", util=0.9,
+                            max_model_len=8192))  # fmt: skip
+    graphs = resp.per_gpu.cuda_graph_gib
+    note = next(w for w in resp.warnings if "charged to the budget" in w)
+    assert f"{0.9 + graphs / 79.19:.3f}" in note
+
+
+def test_default_util_boundary_021_022() -> None:
+    at21 = run_plan(request(llama_31_8b(), version="0.21.0", max_model_len=8192))
+    at22 = run_plan(request(llama_31_8b(), version="0.22.0", max_model_len=8192))
+    assert at21.gpu_memory_utilization == 0.9
+    assert at22.gpu_memory_utilization == 0.92
+    assert at21.per_gpu.cuda_graph_gib > 0  # graph profiling since 0.21
+
+
+def test_tp_across_nodes_warns_and_drops_custom_allreduce() -> None:
+    arch = llama_70b()
+    one_node = run_plan(request(arch, tp=16, gpus=16, max_model_len=8192))
+    req = request(arch, tp=16, gpus=16, max_model_len=8192)
+    hw = req.profile.hardware.model_copy(update={"gpus_per_node": 8})
+    req = req.model_copy(
+        update={"profile": req.profile.model_copy(update={"hardware": hw})}
+    )
+    two_nodes = run_plan(req)
+    assert any("spans nodes of 8 GPUs" in w for w in two_nodes.warnings)
+    assert two_nodes.speed.itl_ms[1] > one_node.speed.itl_ms[1]
+
+
+def test_sweep_rows() -> None:
+    from wizard_tui.planner import sweep
+
+    req = request(llama_31_8b(), max_model_len=8192)
+    cards = [H100, gpu("RTX 3090", 23.58, fp8=False, cc="8.6", link="pcie")]
+    rows = sweep(req, cards)
+    assert len(rows) == 2 * 4 * 2
+    by_key = {(r.gpu_name, r.tp, r.kv_cache_dtype): r for r in rows}
+    assert by_key[("H100 SXM", 1, "auto")].starts
+    assert (
+        by_key[("H100 SXM", 1, "fp8")].kv_tokens
+        > by_key[("H100 SXM", 1, "auto")].kv_tokens
+    )
+    assert not by_key[("RTX 3090", 1, "fp8")].starts  # no FP8 on Ampere
+    full = run_plan(request(llama_31_8b(), H100, tp=2, gpus=2, max_model_len=8192))
+    assert by_key[("H100 SXM", 2, "auto")].kv_tokens == full.kv_cache.tokens

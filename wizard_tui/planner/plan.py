@@ -122,15 +122,28 @@ class Context:
     era: E.Era
     kinds: tuple[str, ...]  # the kind of every layer
     interconnect: str = "pcie"
+    gpus_per_node: int = 0  # 0 = every GPU on one node
     # Per-plan memo of the parts that depend only on parallelism and KV
     # format: auto TP and the what-ifs re-evaluate the same shapes.
     memo: dict = field(default_factory=dict)
 
     @classmethod
     def make(
-        cls, arch: ModelArch, gpu: GpuSpec, era: E.Era, interconnect: str = "pcie"
+        cls,
+        arch: ModelArch,
+        gpu: GpuSpec,
+        era: E.Era,
+        interconnect: str = "pcie",
+        gpus_per_node: int = 0,
     ) -> Context:
-        return cls(arch, gpu, era, K.layer_kinds(arch), interconnect)
+        return cls(arch, gpu, era, K.layer_kinds(arch), interconnect, gpus_per_node)
+
+    def tp_link(self, tp: int) -> str:
+        """The link TP all-reduces cross: the node's, or the network when a
+        TP group spans nodes."""
+        if self.gpus_per_node and tp > self.gpus_per_node:
+            return "infiniband"
+        return self.interconnect
 
 
 def _in_flight(k: Knobs) -> int:
@@ -165,7 +178,7 @@ def evaluate(ctx: Context, k: Knobs) -> Outcome:
         cached = (counts, weights, layouts)
         ctx.memo[shape] = cached
     counts, weights, layouts = cached
-    fast_link = ctx.interconnect in ("nvlink", "infinity-fabric")
+    fast_link = ctx.tp_link(k.tp) in ("nvlink", "infinity-fabric")
     nt = MEM.non_torch_gib(era, k.tp, k.pp, fast_link)
     n_sizes = E.capture_sizes(k.max_num_seqs, era)
     is_moe = bool(arch.num_experts)
@@ -757,7 +770,8 @@ def plan(req: PlanRequest) -> PlanResponse:
             "was not found, so layers, heads and KV size are invented; every figure "
             "below is approximate. Point model.id at a folder with config.json."
         )
-    ctx = Context.make(arch, gpu, era, _interconnect(req))
+    per_node = prof.hardware.gpus_per_node or 0
+    ctx = Context.make(arch, gpu, era, _interconnect(req), per_node)
     base = _knobs(req, era, warnings)
 
     # Auto TP: the smallest valid TP that starts, within the GPUs.
@@ -796,7 +810,7 @@ def plan(req: PlanRequest) -> PlanResponse:
     batch = max(1, min(prof.workload.concurrency, k.max_num_seqs))
     quant_fp8 = bool(arch.quant and "fp8" in (arch.quant.method or ""))
     sp = estimate_speed(
-        arch, gpu, k.tp, k.pp, _interconnect(req), outcome.layout.bytes_per_token
+        arch, gpu, k.tp, k.pp, ctx.tp_link(k.tp), outcome.layout.bytes_per_token
         or 0, batch, prof.workload.prompt_tokens, prof.workload.gen_tokens,
         quant_fp8 and gpu.fp8,
     )  # fmt: skip
@@ -931,6 +945,13 @@ def _advise(
                 "0.34's extensible KV cache would use; leave it unset (1.0) unless "
                 "the GPU is shared"
             )
+    per_node = prof.hardware.gpus_per_node
+    if per_node and k.tp > per_node:
+        warnings.append(
+            f"tensor parallel size {k.tp} spans nodes of {per_node} GPUs: every "
+            "layer's all-reduce crosses the network; use tp_size "
+            f"{per_node} and pipeline_parallel_size {k.tp * k.pp // per_node} instead"
+        )
     if era.name == E.V1_GRAPHS and k.util_set and o.graphs >= 0.1:
         # vLLM's own notice since 0.21 (gpu_worker.py, VLLM_MEMORY.md c.6).
         same = min(1.0, k.util + o.graphs / o.total)
