@@ -11,6 +11,7 @@ import logging
 import math
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import NamedTuple
 
 from wizard_tui.planner import eras as E
@@ -535,7 +536,11 @@ def _validity(req: PlanRequest, era: E.Era, k: Knobs, warnings: list[str]) -> li
 
 
 def _capability(gpu: GpuSpec) -> tuple[int, int] | None:
-    text = gpu.compute_capability or ""
+    return _parse_capability(gpu.compute_capability or "")
+
+
+@lru_cache(maxsize=64)
+def _parse_capability(text: str) -> tuple[int, int] | None:
     m = re.match(r"(\d+)\.(\d+)", text)
     return (int(m.group(1)), int(m.group(2))) if m else None
 
@@ -653,6 +658,11 @@ def _what_ifs(ctx: Context, req: PlanRequest, o: Outcome, fit_len: int) -> list[
     scored = []
     for label, knobs in trials:
         t = evaluate(ctx, knobs)
+        rank = (0 if (t.starts and not o.starts) else 1, o.tokens - t.tokens)
+        scored.append((rank, label, t))
+    scored.sort(key=lambda item: item[0])
+    out = []
+    for _, label, t in scored[:3]:
         change = t.tokens - o.tokens
         pct = f" ({change / o.tokens:+.0%})" if o.tokens else ""
         verdict = "starts" if t.starts else "still does not start"
@@ -660,10 +670,8 @@ def _what_ifs(ctx: Context, req: PlanRequest, o: Outcome, fit_len: int) -> list[
             f"KV cache {o.tokens:,} -> {t.tokens:,} tokens{pct}, max concurrency "
             f"{o.concurrency:.2f}x -> {t.concurrency:.2f}x; {verdict}"
         )
-        rank = (0 if (t.starts and not o.starts) else 1, -change)
-        scored.append((rank, label, effect))
-    scored.sort(key=lambda item: item[0])
-    return [WhatIf.model_construct(change=c, effect=e) for _, c, e in scored[:3]]
+        out.append(WhatIf.model_construct(change=label, effect=effect))
+    return out
 
 
 def _explanations(o: Outcome, era: E.Era, fit_len: int) -> dict[str, str]:
