@@ -8,6 +8,24 @@ Public API (the CLI's `generate` and the TUI's Review step call these):
 
 Only flags and values the target vLLM release accepts are written
 (`wizard_tui.launch.flags`); nothing from a profile can become shell code.
+
+Decisions (each also in the docstring where it is made):
+
+- `ray` writes ray_cluster.sh only for a plan across nodes (TP x PP above
+  hardware.gpus_per_node); for a one-node plan it is skipped with a warning.
+  docker_run.sh then takes `head`/`worker HEAD_IP` roles, k8s.yaml becomes a
+  LeaderWorkerSet; docker-compose.yaml stays one host, with a warning.
+- --max-num-seqs is never above what the KV cache holds at once: the larger
+  of floor(plan.max_concurrency) (full max_model_len requests, at least 1) and
+  the workload's concurrency when the plan says it fits
+  (`serve.max_num_seqs_cap`). It is written when vllm_args or the plan sets
+  it, or when vLLM's own default would exceed that cap.
+- --quantization is omitted when the profile leaves it null or names the
+  checkpoint's own method (PlanResponse.checkpoint_quantization); a method
+  vLLM would refuse for that checkpoint is left out with a warning.
+- Values vLLM would refuse (unknown flags, flags removed in or added after the
+  target version, wrong types, values outside the choices) and secrets
+  (hf_token values, api_key) are left out, each with a warning.
 """
 
 from __future__ import annotations
