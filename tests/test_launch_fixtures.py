@@ -290,6 +290,23 @@ REJECTED_EXAMPLES = [
     ["serve", "Qwen/Qwen3-8B", "--served-model-name", "-x"],
 ]
 
+
+def bool_flag_forms() -> list[tuple[str, bool, list[str]]]:
+    """(flag, value, words) for True and False of every bool and plain flag of
+    0.34, as the launch code writes them (words empty: nothing written)."""
+    from wizard_tui.launch.flags import flag_args, flag_table, target_version
+
+    forms = []
+    for name, spec in flag_table().items():
+        if spec.kind not in ("bool", "flag"):
+            continue
+        for value in (True, False):
+            words = flag_args(name, value, target_version(None))
+            if words:
+                forms.append((name, value, words))
+    return forms
+
+
 # Forms the launch code writes for older targets, checked on 0.34's parser.
 ACCEPTED_EXAMPLES = [
     ["serve", "Qwen/Qwen3-8B", "--no-enable-prefix-caching"],
@@ -305,8 +322,14 @@ P.builtin_platform_plugins["cuda"] = lambda: "fakeplat.FakeCudaLikePlatform"
 from vllm.entrypoints.common.cli_args import make_arg_parser
 from vllm.utils.argparse_utils import FlexibleArgumentParser
 out = []
-for argv in json.load(sys.stdin):
-    parser = make_arg_parser(FlexibleArgumentParser(prog="vllm serve"))
+shared = make_arg_parser(FlexibleArgumentParser(prog="vllm serve"))
+jobs = json.load(sys.stdin)
+for argv in jobs["fresh"] + jobs["shared"]:
+    # The catalogue ("shared") reuses one parser: building one takes ~0.4 s.
+    if argv in jobs["fresh"]:
+        parser = make_arg_parser(FlexibleArgumentParser(prog="vllm serve"))
+    else:
+        parser = shared
     err = io.StringIO()
     try:
         with contextlib.redirect_stderr(err):
@@ -328,14 +351,27 @@ def record_verdicts(oracle_dir: Path, venv: Path) -> None:
 
     argvs = [serve_argv(p, plan)[1:] for p, plan in scenarios().values()]
     argvs += REJECTED_EXAMPLES + ACCEPTED_EXAMPLES
+    forms = bool_flag_forms()
+    catalogue = [["serve", "org/model", *words] for _, _, words in forms]
     done = subprocess.run(
         [str(venv / "bin" / "python"), "-c", _BATCH_PARSER, str(oracle_dir)],
-        input=json.dumps(argvs),
+        input=json.dumps({"fresh": argvs, "shared": catalogue}),
         capture_output=True,
         text=True,
         check=True,
     )
-    verdicts = json.loads(done.stdout.strip().splitlines()[-1])
+    parsed = json.loads(done.stdout.strip().splitlines()[-1])
+    verdicts, checked = parsed[: len(argvs)], parsed[len(argvs) :]
+    flag_forms = [
+        {
+            "flag": name,
+            "value": value,
+            "argv": v["argv"],
+            "rc": v["rc"],
+            "parsed": v["result"].get(name) if v["rc"] == 0 else v["result"],
+        }
+        for (name, value, _), v in zip(forms, checked, strict=True)
+    ]
     table = tsv_flags()
     for v in verdicts:
         if v["rc"] == 0:
@@ -356,6 +392,7 @@ def record_verdicts(oracle_dir: Path, venv: Path) -> None:
             "recorded by tests/test_launch_fixtures.py record"
         ),
         "verdicts": verdicts,
+        "bool_flag_forms": flag_forms,
     }
     VERDICTS.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n", "utf-8")
 

@@ -9,6 +9,8 @@ import pytest
 from tests.test_launch_fixtures import (
     ACCEPTED_EXAMPLES,
     REJECTED_EXAMPLES,
+    VERDICTS,
+    bool_flag_forms,
     load_verdicts,
     make_plan,
     make_profile,
@@ -419,3 +421,16 @@ def test_false_bools_for_old_targets_only_where_needed() -> None:
     assert flag_args("trust_remote_code", False, target_version(None)) == [
         "--no-trust-remote-code"
     ]
+
+
+def test_every_bool_flag_form_means_what_we_meant() -> None:
+    """True/False of each 0.34 bool flag, as written, parsed by vLLM to that value."""
+    doc = json.loads(VERDICTS.read_text("utf-8"))
+    recorded = {(f["flag"], f["value"]): f for f in doc["bool_flag_forms"]}
+    forms = bool_flag_forms()
+    assert len(forms) > 150
+    for name, value, words in forms:
+        entry = recorded[(name, value)]
+        assert entry["argv"][2:] == words, "forms changed: record the verdicts again"
+        assert entry["rc"] == 0, entry["parsed"]
+        assert entry["parsed"] is value, (name, value, words)
