@@ -307,6 +307,20 @@ def bool_flag_forms() -> list[tuple[str, bool, list[str]]]:
     return forms
 
 
+def choice_forms() -> list[tuple[str, str, list[str]]]:
+    """(flag, choice, words) for every listed choice of every 0.34 flag."""
+    from wizard_tui.launch.flags import flag_args, flag_table, target_version
+
+    forms = []
+    for name, spec in flag_table().items():
+        if spec.kind in ("bool", "flag"):
+            continue
+        for choice in spec.choices:
+            value = int(choice) if spec.kind == "int" else choice
+            forms.append((name, choice, flag_args(name, value, target_version(None))))
+    return forms
+
+
 # Forms the launch code writes for older targets, checked on 0.34's parser.
 ACCEPTED_EXAMPLES = [
     ["serve", "Qwen/Qwen3-8B", "--no-enable-prefix-caching"],
@@ -352,7 +366,8 @@ def record_verdicts(oracle_dir: Path, venv: Path) -> None:
     argvs = [serve_argv(p, plan)[1:] for p, plan in scenarios().values()]
     argvs += REJECTED_EXAMPLES + ACCEPTED_EXAMPLES
     forms = bool_flag_forms()
-    catalogue = [["serve", "org/model", *words] for _, _, words in forms]
+    choices = choice_forms()
+    catalogue = [["serve", "org/model", *words] for _, _, words in forms + choices]
     done = subprocess.run(
         [str(venv / "bin" / "python"), "-c", _BATCH_PARSER, str(oracle_dir)],
         input=json.dumps({"fresh": argvs, "shared": catalogue}),
@@ -361,7 +376,9 @@ def record_verdicts(oracle_dir: Path, venv: Path) -> None:
         check=True,
     )
     parsed = json.loads(done.stdout.strip().splitlines()[-1])
-    verdicts, checked = parsed[: len(argvs)], parsed[len(argvs) :]
+    verdicts = parsed[: len(argvs)]
+    checked = parsed[len(argvs) : len(argvs) + len(forms)]
+    choice_checked = parsed[len(argvs) + len(forms) :]
     flag_forms = [
         {
             "flag": name,
@@ -371,6 +388,10 @@ def record_verdicts(oracle_dir: Path, venv: Path) -> None:
             "parsed": v["result"].get(name) if v["rc"] == 0 else v["result"],
         }
         for (name, value, _), v in zip(forms, checked, strict=True)
+    ]
+    choice_verdicts = [
+        {"flag": name, "value": value, "argv": v["argv"], "rc": v["rc"]}
+        for (name, value, _), v in zip(choices, choice_checked, strict=True)
     ]
     table = tsv_flags()
     for v in verdicts:
@@ -393,6 +414,7 @@ def record_verdicts(oracle_dir: Path, venv: Path) -> None:
         ),
         "verdicts": verdicts,
         "bool_flag_forms": flag_forms,
+        "choice_forms": choice_verdicts,
     }
     VERDICTS.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n", "utf-8")
 

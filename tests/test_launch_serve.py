@@ -11,6 +11,7 @@ from tests.test_launch_fixtures import (
     REJECTED_EXAMPLES,
     VERDICTS,
     bool_flag_forms,
+    choice_forms,
     load_verdicts,
     make_plan,
     make_profile,
@@ -434,3 +435,15 @@ def test_every_bool_flag_form_means_what_we_meant() -> None:
         assert entry["argv"][2:] == words, "forms changed: record the verdicts again"
         assert entry["rc"] == 0, entry["parsed"]
         assert entry["parsed"] is value, (name, value, words)
+
+
+def test_every_listed_choice_is_accepted_by_vllm() -> None:
+    """Each choice vllm_serve_flags.tsv lists, as the launch code writes it."""
+    doc = json.loads(VERDICTS.read_text("utf-8"))
+    recorded = {(f["flag"], f["value"]): f for f in doc["choice_forms"]}
+    forms = choice_forms()
+    assert len(forms) > 400
+    for name, choice, words in forms:
+        entry = recorded[(name, choice)]
+        assert entry["argv"][2:] == words, "forms changed: record the verdicts again"
+        assert entry["rc"] == 0, (name, choice)
