@@ -343,3 +343,28 @@ def test_sweep_rows() -> None:
     assert not by_key[("RTX 3090", 1, "fp8")].starts  # no FP8 on Ampere
     full = run_plan(request(llama_31_8b(), H100, tp=2, gpus=2, max_model_len=8192))
     assert by_key[("H100 SXM", 2, "auto")].kv_tokens == full.kv_cache.tokens
+
+
+def test_workload_mode_shapes_unset_knobs() -> None:
+    def plan(mode: str, args=None):
+        return run_plan(
+            request(
+                llama_31_8b(),
+                max_model_len=8192,
+                args=args,
+                workload={"mode": mode, "concurrency": 12},
+            )
+        )
+
+    balanced, latency, throughput = (
+        plan("balanced"),
+        plan("latency"),
+        plan("throughput"),
+    )
+    # H100 on 0.19: vLLM's own 1024 / 8,192.
+    assert (balanced.max_num_seqs, balanced.max_num_batched_tokens) == (1024, 8192)
+    assert latency.max_num_seqs == 16  # next power of two above 12
+    assert throughput.max_num_batched_tokens == 16384
+    assert latency.kv_cache.tokens > balanced.kv_cache.tokens  # smaller warm-up
+    pinned = plan("latency", {"max_num_seqs": 64})
+    assert pinned.max_num_seqs == 64

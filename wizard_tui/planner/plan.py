@@ -360,6 +360,18 @@ def _knobs(req: PlanRequest, era: E.Era, warnings: list[str]) -> Knobs:
         return value
 
     seqs_default, tokens_default = E.default_batch_limits(era, gpu.name, total)
+    # workload.mode shapes the knobs vllm_args leaves unset (CONTRACT.md); the
+    # launch files write them, so the plan is made with them. balanced keeps
+    # vLLM's defaults; latency caps max_num_seqs near the workload's
+    # concurrency (less sampler and graph memory); throughput prefills in
+    # bigger batches.
+    mode = p.workload.mode
+    if era.name != E.V0 and mode == "latency":
+        seqs_default = min(
+            seqs_default, max(8, 1 << (p.workload.concurrency - 1).bit_length())
+        )
+    elif era.name != E.V0 and mode == "throughput":
+        tokens_default = max(tokens_default, 16384)
     max_num_seqs = count("max_num_seqs") or seqs_default
     chunked_flag = flag("enable_chunked_prefill")
     batched = count("max_num_batched_tokens")
