@@ -368,3 +368,16 @@ def test_workload_mode_shapes_unset_knobs() -> None:
     assert latency.kv_cache.tokens > balanced.kv_cache.tokens  # smaller warm-up
     pinned = plan("latency", {"max_num_seqs": 64})
     assert pinned.max_num_seqs == 64
+
+
+def test_a_planner_bug_becomes_a_blocker(monkeypatch) -> None:
+    import wizard_tui.planner.plan as plan_module
+
+    def broken(_request):
+        raise ZeroDivisionError("boom")
+
+    monkeypatch.setattr(plan_module, "plan", broken)
+    resp = run_plan(request(llama_31_8b(), max_model_len=8192))
+    assert not resp.fits and not resp.vllm_starts
+    assert "planner could not evaluate" in resp.blockers[0]
+    resp.model_dump(mode="json")
