@@ -175,12 +175,11 @@ def _cmd_generate(args: argparse.Namespace) -> int:
                 f"--emit: {', '.join(unknown)} not known "
                 f"(allowed: {', '.join(EMIT_NAMES)})"
             )
-    try:
-        from wizard_tui.launch import build_files
-    except ImportError:
-        raise CliError("launch files are not available in this build") from None
+    from wizard_tui.launch import build_files, launch_warnings
+
     try:
         files = build_files(profile, plan, list(emit), profile_yaml=dump_profile(profile))
+        left_out = launch_warnings(profile, plan, list(emit))
     except ValueError as exc:
         raise CliError(f"{args.profile}: {exc}") from None
     out = Path(args.out)
@@ -196,7 +195,7 @@ def _cmd_generate(args: argparse.Namespace) -> int:
         raise CliError(f"--out: cannot write into {out}: {exc.strerror}") from None
     for name in files:
         print(out / name)
-    for warning in plan.warnings:
+    for warning in [*plan.warnings, *left_out]:
         print(f"warning: {warning}", file=sys.stderr)
     return EXIT_FITS if plan.fits else EXIT_DOES_NOT_FIT
 

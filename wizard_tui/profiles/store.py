@@ -111,17 +111,20 @@ def save_profile(
 
 def _atomic_write(path: Path, data: bytes) -> None:
     folder = path.parent if str(path.parent) else Path(".")
-    mode = None
-    with contextlib.suppress(FileNotFoundError):
+    try:
         mode = path.stat().st_mode & 0o777
+    except FileNotFoundError:
+        # mkstemp creates 0600; a new file gets the usual 0666 less the umask.
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        if mode is not None:
-            os.chmod(tmp_name, mode)
+        os.chmod(tmp_name, mode)
         os.replace(tmp_name, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
