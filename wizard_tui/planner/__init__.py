@@ -15,9 +15,10 @@ V0 (0.6 - 0.7)            u*M - (weights + activation peak)          0.90   16  
                           chunked prefill (auto above 32K)
 V1 profile-only           R - weights - activation - non-torch,      0.90   16     not     gpu_worker.py @ 0012cf69 / 35d5cda1;
 (0.8 - 0.20)              R = u*M; free-memory check at startup                    charged logs c47-c78 (0.19: exact), c83-c90
-                          (0.9+); sampler logits ~1 fp32 copy of                   (0.11), c80/c81 (0.16 -> 0.17 drop),
-                          [max_num_seqs x vocab] to 0.10, ~8 in                    c92-c96 (0.10.1)
-                          0.11-0.16, ~2 from 0.17
+                          (0.9+); activation = max(forward pass,                   (0.11), c80/c81 (0.16 -> 0.17 drop),
+                          sampler warm-up: 4 / 38.9 / 15.5 B per                   c92-c96 (0.10.1)
+                          max_num_seqs x vocab to 0.10 / 0.11-0.16
+                          / from 0.17)
 V1 with graph profiling   same minus the CUDA-graph estimate         0.90,  16     charged VLLM_MEMORY.md c.1-c.2; backport#34
 (0.21 - 0.33)                                                        0.92                  (graph profiling default from 0.21);
                                                                      (0.22+)               aiconfigurator util table (0.22 -> 0.92)

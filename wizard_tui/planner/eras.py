@@ -59,12 +59,12 @@ def era_for(version: str | None) -> Era:
     if minor < (0, 17):
         # V1 profile-only. Up to 0.10 the sampler warm-up held about one fp32
         # [max_num_seqs x vocab] copy (logs c92, c93, c96 at 0.10.1: activation
-        # + non-torch 0.55-0.86 GiB); from 0.11 about 8 copies (c83-c89 at
-        # 0.11, c80 at 0.16).
-        logits = 32.0 if minor >= (0, 11) else 4.0
+        # + non-torch 0.55-0.86 GiB); 0.11-0.16 about 38.9 B per element
+        # (c83-c89 at 0.11, c80 at 0.16). See memory.activation_bytes.
+        logits = 38.9 if minor >= (0, 11) else 4.0
         return Era(
             v, V1_PROFILE, "V1 profile-only (graphs outside the budget)",
-            0.90, 16, False, minor >= (0, 9), 1.0, logits, 0.13, 0.55, 0.07,
+            0.90, 16, False, minor >= (0, 9), 1.25, logits, 0.13, 0.55, 0.07,
             False, 0,
         )  # fmt: skip
     if minor < (0, 21):
@@ -73,7 +73,7 @@ def era_for(version: str | None) -> Era:
         nt_multi = 2.1 if minor >= (0, 19) else 0.55
         return Era(
             v, V1_PROFILE, "V1 profile-only (graphs outside the budget)",
-            0.90, 16, False, True, 1.0, 9.0, nt1, nt_multi, 0.07, False, 0,
+            0.90, 16, False, True, 1.25, 15.5, nt1, nt_multi, 0.07, False, 0,
         )  # fmt: skip
     if minor < (0, 34):
         # Graph memory estimated and charged from v0.21 (VLLM_MEMORY.md c.2);
@@ -81,13 +81,13 @@ def era_for(version: str | None) -> Era:
         util = 0.92 if minor >= (0, 22) else 0.90
         return Era(
             v, V1_GRAPHS, "V1 with CUDA-graph profiling (graphs charged)",
-            util, 16, True, True, 1.0, 9.0, 0.25, 2.1, 0.07, False, 0,
+            util, 16, True, True, 1.25, 15.5, 0.25, 2.1, 0.07, False, 0,
         )  # fmt: skip
     # 0.34: extensible KV cache on by default, u = 1.0, block size 64, tokens
     # derived from concurrency (VLLM_MEMORY.md c.1, c.3, c.6, c.9).
     return Era(
         v, V1_EXTENSIBLE, "0.34 extensible KV cache (u = 1.0, margin >= 1 GiB)",
-        1.0, 64, True, False, 1.0, 9.0, 0.25, 2.1, 0.07, True, 0,
+        1.0, 64, True, False, 1.25, 15.5, 0.25, 2.1, 0.07, True, 0,
     )  # fmt: skip
 
 

@@ -3,9 +3,9 @@ CUDA graphs. All results in bytes unless a name ends in ``_gib`` (2^30 bytes).
 
 The activation and graph coefficients are fitted on the logs in
 ``tests/data/vllm_kv_logs.yaml`` (ids in comments) with a mechanism, not per
-case: a forward pass of max_num_batched_tokens tokens through the MLP and the
-residual stream, plus the sampler's [max_num_seqs x vocab] logits on the last
-pipeline stage.
+case: the larger of a forward pass of max_num_batched_tokens tokens through the
+MLP and the residual stream, and the sampler's warm-up on [max_num_seqs x
+vocab] logits on the last pipeline stage.
 """
 
 from __future__ import annotations
@@ -95,27 +95,34 @@ def activation_bytes(
     max_num_seqs: int,
     last_stage: bool,
 ) -> float:
-    """Profiled activation peak on one rank, bytes.
+    """Profiled activation peak on one rank, bytes: in V1 the larger of the
+    dummy forward pass and the sampler warm-up (they run one after the other,
+    so their peaks do not add up); in V0 their sum (one call runs both).
 
-    forward = N x (3 x I_rank + 3 x H) x 2 B: the gate/up output (2 I), the
-    activated half (I) and three hidden-size buffers of the residual stream,
-    16-bit, for the N = max_num_batched_tokens dummy tokens. Fitted on V0 logs
-    c01/c02 (Llama-3.1-8B: 2.07 -> 2.99 GiB for 20,000 -> 29,000 tokens,
-    i.e. 109.8 KB per token vs 110.6 KB from this formula) and on V1 stage-0
-    PP logs c50/c51 (no sampler there).
-    logits (last stage) = min(S, N) x vocab x c bytes for the sampler warm-up,
-    c = 4 B in V0 and V1 up to 0.10 (logs c92-c96), 32 B in 0.11-0.16 (~8 fp32
-    copies, logs c83-c89), 9 B from 0.17 (logs c47-c78; c80 -> c81 is the
-    0.16 -> 0.17 drop).
+    forward = N x (3 x I_rank + 3 x H) x 2 B x k: the gate/up output (2 I),
+    the activated half (I) and three hidden-size buffers of the residual
+    stream, 16-bit, for the N = max_num_batched_tokens dummy tokens. k = 1.0
+    in V0 (logs c01/c02: Llama-3.1-8B grows 2.07 -> 2.99 GiB for 20,000 ->
+    29,000 tokens, 109.8 KB per token vs 110.6 KB here), 1.25 in V1 (PP stage
+    0 of c50/c51, which runs no sampler: 1.05-1.10 GiB at 8,192 tokens;
+    Mixtral TP2 c68: 1.21 GiB).
+    sampler (last stage) = min(S, N) x vocab x c bytes, S = max_num_seqs:
+    c = 4 (one fp32 logits copy) in V0 and V1 up to 0.10 (logs c92-c96);
+    38.9 in 0.11-0.16 (c80, c83, c84, c86, c87, c89 all within 38.5-39.6 B
+    per element, whatever the model or TP); 15.5 from 0.17 (c47-c78: 14.6-16.0
+    for Llama, Qwen, Gemma, gpt-oss, phi-4, Mistral; TP-invariant, e.g. c47
+    TP1 and c48 TP2 both 1.89 GiB).
     """
     n = max(0, batched_tokens)
     fwd = n * (3 * mlp_width(arch, tp) + 3 * arch.hidden_size) * 2.0
     fwd *= era.fwd_bytes_per_token_elem
-    logits = 0.0
-    if last_stage:
-        seqs = min(max_num_seqs, n) if era.name != V0 else max_num_seqs
-        logits = seqs * arch.vocab_size * era.logits_bytes_per_elem
-    return fwd + logits
+    if not last_stage:
+        return fwd
+    if era.name == V0:
+        # V0 profiles model and sampler in one execute_model call: both live.
+        return fwd + max_num_seqs * arch.vocab_size * era.logits_bytes_per_elem
+    seqs = min(max_num_seqs, n)
+    return max(fwd, seqs * arch.vocab_size * era.logits_bytes_per_elem)
 
 
 def non_torch_gib(era: Era, tp: int, pp: int, nvlink: bool = True) -> float:
