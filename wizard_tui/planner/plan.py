@@ -44,6 +44,9 @@ _QUANT_ALIASES = {
     "fbgemm_fp8": "fp8",
 }
 _REMOVED_IN_034 = ("bitsandbytes", "gguf")
+# What vLLM's own process holds before its free-memory check (CUDA context):
+# an idle H100 showed "Free memory on device (78.57/79.19 GiB)" (log c83).
+CUDA_CONTEXT_GIB = 0.62
 
 
 def parse_size(value: object) -> int | None:
@@ -259,7 +262,7 @@ def _startup_blockers(ctx: Context, o: Outcome) -> None:
         else "Try increasing `gpu_memory_utilization` or decreasing `max_model_len`"
     )
     if era.checks_free_memory and k.kv_cache_memory_bytes is None:
-        free = k.total_gib - k.overhead_gib
+        free = k.total_gib - k.overhead_gib - CUDA_CONTEXT_GIB
         if free < o.usable:
             top = math.floor(free / k.total_gib * 100) / 100
             o.blockers.append(
