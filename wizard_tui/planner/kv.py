@@ -193,6 +193,24 @@ class KvLayout:
         need = self.request_blocks(max_model_len, in_flight)
         return blocks / need if need else 0.0
 
+    def read_bytes(self, context: int) -> int:
+        """KV bytes a decode step reads for one sequence of `context` tokens:
+        full layers the whole context, windows at most their window, state
+        layers their state page."""
+        total = 0
+        for spec in self.specs:
+            if spec.need_kind == "full":
+                span = context
+            elif spec.need_kind == "sliding":
+                span = min(context, self.sliding_window)
+            elif spec.need_kind == "chunked":
+                span = min(context, self.chunk)
+            else:
+                total += spec.layers * self.page_bytes
+                continue
+            total += spec.layers * spec.token_bytes * span
+        return total
+
     def max_len_fit(self, kv_bytes: float, in_flight: int, cap: int) -> int:
         """Largest length whose request fits in `kv_bytes` by binary search
         (`kv_cache_planning.py::estimate_max_model_len`); 0 if none does."""

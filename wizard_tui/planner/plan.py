@@ -832,11 +832,19 @@ def plan(req: PlanRequest) -> PlanResponse:
 
     batch = max(1, min(prof.workload.concurrency, k.max_num_seqs))
     quant_fp8 = bool(arch.quant and "fp8" in (arch.quant.method or ""))
+    average = prof.workload.prompt_tokens + prof.workload.gen_tokens // 2
     sp = estimate_speed(
-        arch, gpu, k.tp, k.pp, ctx.tp_link(k.tp), outcome.layout.bytes_per_token
-        or 0, batch, prof.workload.prompt_tokens, prof.workload.gen_tokens,
+        arch,
+        gpu,
+        k.tp,
+        k.pp,
+        ctx.tp_link(k.tp),
+        outcome.layout.read_bytes(min(average, k.max_model_len)),
+        batch,
+        prof.workload.prompt_tokens,
+        prof.workload.gen_tokens,
         quant_fp8 and gpu.fp8,
-    )  # fmt: skip
+    )
 
     lay = outcome.layout
     # Built without re-validation: every value above has the schema's type,

@@ -85,7 +85,7 @@ def estimate_speed(
     tp: int,
     pp: int,
     interconnect: str,
-    kv_bytes_per_token: float,
+    kv_bytes_per_seq: float,
     batch: int,
     prompt_tokens: int,
     gen_tokens: int,
@@ -93,16 +93,16 @@ def estimate_speed(
 ) -> SpeedFigures:
     """[low, typical, high] estimates at `batch` sequences in flight.
 
-    `kv_bytes_per_token` is per rank (all its layers), so the KV read of a step
-    is batch x average context x that figure.
+    `kv_bytes_per_seq` is what one sequence at the average context (prompt +
+    half the output) keeps on one rank, all layers: a decode step reads it
+    for every sequence in the batch.
     """
     bw = max(gpu.bandwidth_gbs, 1.0) * 1e9
     peak = gpu.fp8_tflops if fp8_compute and gpu.fp8_tflops else gpu.bf16_tflops
     peak = max(peak or 0.0, 1.0) * 1e12
     batch = max(1, batch)
-    ctx = prompt_tokens + gen_tokens / 2
     weights = _weights_read(arch, batch) / (tp * pp)
-    kv_read = batch * ctx * kv_bytes_per_token
+    kv_read = batch * kv_bytes_per_seq
     flops = 2.0 * arch.active_params * batch / tp / pp
     link = interconnect if interconnect in _LINK_GBS else "pcie"
     layers = arch.num_layers
