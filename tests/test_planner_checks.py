@@ -381,3 +381,15 @@ def test_a_planner_bug_becomes_a_blocker(monkeypatch) -> None:
     assert not resp.fits and not resp.vllm_starts
     assert "planner could not evaluate" in resp.blockers[0]
     resp.model_dump(mode="json")
+
+
+def test_034_margin_three_gib_on_rocm() -> None:
+    mi300x = gpu("MI300X", 191.98, cc=None, link="infinity-fabric", bandwidth=5300)
+    mi300x = mi300x.model_copy(update={"vendor": "amd"})
+    nvidia = mi300x.model_copy(update={"vendor": "nvidia"})
+    amd = run_plan(request(llama_31_8b(), mi300x, version="0.34", max_model_len=8192))
+    nv = run_plan(request(llama_31_8b(), nvidia, version="0.34", max_model_len=8192))
+    assert amd.per_gpu.other_gib >= 3.0
+    assert nv.per_gpu.kv_cache_gib - amd.per_gpu.kv_cache_gib == pytest.approx(
+        2.0, abs=0.6
+    )

@@ -205,7 +205,8 @@ def evaluate(ctx: Context, k: Knobs) -> Outcome:
         elif era.name == E.V1_EXTENSIBLE:
             # c.3: min(R - U, F - margin) - transient peak, U = what stays used.
             used = w + nt + g
-            margin = max(1.0, 0.75 * a)
+            # 3 GiB floor on ROCm (extensible_kv_cache.py, VLLM_MEMORY.md c.3).
+            margin = max(3.0 if ctx.gpu.vendor == "amd" else 1.0, 0.75 * a)
             kv = min(usable - used, k.total_gib - k.overhead_gib - used - margin) - a
         else:
             kv = usable - w - a - nt - (g if charged else 0.0)
