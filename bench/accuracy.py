@@ -154,25 +154,50 @@ def family_of(arch: ModelArch) -> str:
 
 
 def page_math(case: dict[str, Any], arch: ModelArch) -> tuple[int, int, str] | None:
-    """(predicted, reported, what) for a log with KV GiB and tokens or blocks."""
+    """(predicted, reported, what) for a log with KV GiB and tokens or blocks.
+
+    From 0.10 on, through `run_plan` with --kv-cache-memory-bytes set to the
+    logged KV memory (on a GPU big enough to hold it); older versions have no
+    such flag, so their pages are computed with the same `kv` module directly.
+    """
     rep = case["reported"]
     kv_gib = rep.get("kv_cache_gib")
     if not kv_gib or kv_gib <= 0:
         return None
-    era = E.era_for(version_of(case))
+    version = version_of(case)
+    era = E.era_for(version)
     tp = int(case.get("tensor_parallel_size") or 1)
-    pp = int(case.get("pipeline_parallel_size") or 1)
     length = int(case.get("max_model_len") or rep.get("max_concurrency_tokens_per_request")
                   or arch.max_model_len)  # fmt: skip
-    kinds = K.layer_kinds(arch)
-    counts = K.stage_layer_counts(arch.num_layers, pp)
-    stage = kinds[: counts[0]]  # logs print the first stage's KV
     block = case.get("block_size")
-    layout = K.build_layout(arch, stage, tp, _kv_dtype(case), block, era)
-    blocks = layout.blocks(kv_gib * GIB)
     batched = _setting(case, "max_num_batched_tokens") or 8192
-    if rep.get("kv_cache_tokens") and pp == 1:
-        return layout.tokens(blocks, length, batched), rep["kv_cache_tokens"], "tokens"
+    if era.version[:2] >= (0, 10):
+        args: dict[str, Any] = {"kv_cache_memory_bytes": int(kv_gib * GIB),
+                                "max_num_batched_tokens": batched}  # fmt: skip
+        if block:
+            args["block_size"] = int(block)
+        if length > arch.max_model_len:
+            arch = arch.model_copy(update={"max_model_len": length})
+        profile = Profile.model_validate(
+            {
+                "model": {"id": arch.model_id, "max_model_len": length,
+                          "kv_cache_dtype": _kv_dtype(case)},
+                "hardware": {"gpu_name": "big", "gpus": tp, "tp_size": tp},
+                "engine": {"vllm_version": version},
+                "outputs": {"vllm_args": args},
+            }
+        )  # fmt: skip
+        big = GpuSpec(name="big", cuda_total_gib=4096.0, fp8=True,
+                      compute_capability="9.0")  # fmt: skip
+        resp = run_plan(PlanRequest(profile=profile, model=arch, gpu=big))
+        tokens, blocks = resp.kv_cache.tokens, resp.kv_cache.blocks
+    else:
+        kinds = K.layer_kinds(arch)
+        layout = K.build_layout(arch, kinds, tp, _kv_dtype(case), block, era)
+        blocks = layout.blocks(kv_gib * GIB)
+        tokens = layout.tokens(blocks, length, batched)
+    if rep.get("kv_cache_tokens"):
+        return tokens, rep["kv_cache_tokens"], "tokens"
     if rep.get("gpu_blocks"):
         return blocks, rep["gpu_blocks"], "blocks"
     return None
