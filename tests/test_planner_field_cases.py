@@ -169,6 +169,20 @@ def test_case_10_last_stage_carries_lm_head() -> None:
     assert three[1] == pytest.approx(11 * layer)
 
 
+def test_case_10_per_stage_memory_and_bottleneck() -> None:
+    # Llama-3.1-8B on PP2 (log c50): 16 layers each; stage 0 adds the
+    # embedding, stage 1 the LM head of the same size plus the sampler's
+    # activation, so stage 1 has fewer blocks (log: stage 0 prints 66.54 GiB,
+    # the engine keeps 67,207 blocks, below stage 0's 68,137).
+    resp = run_plan(request(llama_31_8b(), util=0.95, max_model_len=8192,
+                            args={"pipeline_parallel_size": 2}))  # fmt: skip
+    note = next(n for n in resp.notes if n.startswith("pipeline stages"))
+    assert "stage 0:" in note and "stage 1:" in note
+    assert "every stage keeps stage 1's" in note
+    assert f"{resp.kv_cache.blocks:,} blocks" in note
+    assert resp.kv_cache.blocks == pytest.approx(67_207, rel=0.01)
+
+
 # 12. Startup refusal when the GPU is not empty.
 def test_case_12_free_memory_refusal() -> None:
     # 24 GiB card at util 0.97 needs 23.28 GiB free; 1.24 GiB in use leaves

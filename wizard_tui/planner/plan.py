@@ -113,6 +113,8 @@ class Outcome:
     request_gib: float
     check_gib: float  # KV memory the fit check compares with
     blockers: list[str] = field(default_factory=list)
+    # (weights GiB, KV GiB, blocks) of every pipeline stage, in order.
+    stages: list[tuple[float, float, int]] = field(default_factory=list)
 
     @property
     def starts(self) -> bool:
@@ -190,6 +192,7 @@ def evaluate(ctx: Context, k: Knobs) -> Outcome:
     in_flight = _in_flight(k)
 
     best: Outcome | None = None
+    stages: list[tuple[float, float, int]] = []
     for s, n in enumerate(counts):
         w = weights[s] / GIB
         a = MEM.activation_bytes(
@@ -211,6 +214,7 @@ def evaluate(ctx: Context, k: Knobs) -> Outcome:
         else:
             kv = usable - w - a - nt - (g if charged else 0.0)
         blocks = layout.blocks(kv * GIB)
+        stages.append((w, kv, blocks))
         out = Outcome(
             knobs=k,
             total=k.total_gib,
@@ -234,6 +238,7 @@ def evaluate(ctx: Context, k: Knobs) -> Outcome:
             best = out
     assert best is not None
     o = best
+    o.stages = stages
     kv_used = max(0.0, o.kv)
     charged_g = o.graphs if o.graphs_charged else 0.0
     o.other = o.usable - (o.weights + o.activation + o.non_torch + charged_g + kv_used)
@@ -846,6 +851,17 @@ def plan(req: PlanRequest) -> PlanResponse:
         prof.workload.gen_tokens,
         quant_fp8 and gpu.fp8,
     )
+
+    if k.pp > 1:
+        parts = "; ".join(
+            f"stage {i}: {w:.2f} GiB weights, {kv:.2f} GiB KV, {b:,} blocks"
+            for i, (w, kv, b) in enumerate(outcome.stages)
+        )
+        low = min(range(k.pp), key=lambda i: outcome.stages[i][2])
+        notes.append(
+            f"pipeline stages per GPU ({parts}); every stage keeps stage {low}'s "
+            f"{outcome.blocks:,} blocks"
+        )
 
     lay = outcome.layout
     # Built without re-validation: every value above has the schema's type,
