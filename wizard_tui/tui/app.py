@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import difflib
 import logging
+import time
 from pathlib import Path
+from typing import Any
 
 from textual import on, work
 from textual.app import App
 from textual.binding import Binding
+from textual.css.query import NoMatches
 from textual.reactive import var
 from textual.widgets import ContentSwitcher
 
@@ -37,6 +40,8 @@ from wizard_tui.tui.widgets.step_form import StepForm
 log = logging.getLogger(__name__)
 
 STEP_IDS = tuple(step_id for step_id, _, _ in STEPS)
+INLINE_PLAN_S = 0.008
+"""A plan faster than this (seconds) may run on the event loop next time."""
 
 
 class WizardApp(App[None]):
@@ -85,6 +90,11 @@ class WizardApp(App[None]):
         self.profile_paths: list[Path] = []
         self.gpu_names: list[str] = []
         self.step = "model"
+        self._screen_ready = False
+        self._pending: list[tuple[Any, tuple[Any, ...]]] = []
+        self._inline_ok = False
+        """Plan on the event loop: the last plan was fast and only workload or
+        policy fields changed since (no model or GPU to resolve)."""
         self.plans_started = 0
         self.plans_shown = 0
         self.set_reactive(WizardApp.profile, self.baseline)
@@ -95,14 +105,23 @@ class WizardApp(App[None]):
         self.wizard = WizardScreen(self.profile)
         return self.wizard
 
-    def on_ready(self) -> None:
-        self._refresh_bar()
+    def on_mount(self) -> None:
+        # Start the slow parts (reading the file, the first plan with its cold
+        # catalogs, the folder scans) while the screen is still being built;
+        # their results wait in `_pending` until it is ready.
         if self.profile_path is not None:
             self.open_profile(self.profile_path)
         else:
             self._start_plan()
         self.scan_profiles()
         self.load_suggestions()
+
+    def on_ready(self) -> None:
+        self._screen_ready = True
+        self._refresh_bar()
+        pending, self._pending = self._pending, []
+        for callback, args in pending:
+            callback(*args)
         self.call_after_refresh(self._focus_step)
 
     @property
@@ -163,6 +182,8 @@ class WizardApp(App[None]):
 
     @on(StepForm.Edited)
     def _form_edited(self, event: StepForm.Edited) -> None:
+        if event.base != self.profile:
+            return  # made from a profile replaced since (a load, a detection)
         step_id = event.form.id or ""
         self.invalid.pop(step_id, None)
         self.profile = event.profile
@@ -184,21 +205,38 @@ class WizardApp(App[None]):
         self._show_outcome()
 
     def watch_profile(self) -> None:
-        self._refresh_bar()
+        if self._screen_ready:
+            self._refresh_bar()
         self._start_plan()
 
     def _start_plan(self) -> None:
+        """Plan the current profile: on the event loop when that is known to be
+        quick (the planner itself takes about a millisecond), else in a thread
+        so that resolving a new model id never blocks typing."""
         self.plans_started += 1
-        self.plan_profile(self.profile)
+        profile = self.profile
+        last = self.outcome.profile if self.outcome else None
+        same_facts = last is not None and (
+            last.model == profile.model and last.hardware == profile.hardware
+        )
+        if self._screen_ready and self._inline_ok and same_facts:
+            start = time.perf_counter()
+            outcome = compute_plan(profile)
+            self._inline_ok = time.perf_counter() - start < INLINE_PLAN_S
+            self._planned(outcome)
+        else:
+            self.plan_profile(profile)
 
     @work(thread=True, exclusive=True, group="plan")
     def plan_profile(self, profile: Profile) -> None:
         """Plan in a thread so a slow model resolution never blocks typing."""
+        start = time.perf_counter()
         outcome = compute_plan(profile)
-        self.call_from_thread(self._planned, outcome)
+        self._inline_ok = time.perf_counter() - start < INLINE_PLAN_S
+        self._from_worker(self._planned, outcome)
 
     def _planned(self, outcome: PlanOutcome) -> None:
-        if outcome.profile is not self.profile:
+        if outcome.profile != self.profile:
             return  # a newer profile is being planned
         if outcome.plan is not None or self.outcome is None:
             self.outcome = outcome
@@ -303,7 +341,7 @@ class WizardApp(App[None]):
 
         dirs = profile_dirs(self.extra_dirs)
         paths = list_profiles(dirs)
-        self.call_from_thread(self._scanned, paths, dirs)
+        self._from_worker(self._scanned, paths, dirs)
 
     def _scanned(self, paths: list[Path], dirs: list[Path]) -> None:
         self.profile_paths = paths
@@ -329,7 +367,7 @@ class WizardApp(App[None]):
                 ids.extend(i for i in getattr(imported, func)() if i not in ids)
             except Exception as exc:
                 log.warning("model ids from %s unavailable: %s", module, exc)
-        self.call_from_thread(self._suggestions, ids, names)
+        self._from_worker(self._suggestions, ids, names)
 
     def _suggestions(self, ids: list[str], names: list[str]) -> None:
         self.gpu_names = names
@@ -363,12 +401,14 @@ class WizardApp(App[None]):
             loaded = read_profile(path)
         except ProfileError as exc:
             message = str(exc)
-            self.call_from_thread(self._open_failed, path, message)
+            self._from_worker(self._open_failed, path, message)
             return
         except Exception as exc:  # an unreadable file must not end the app
-            self.call_from_thread(self._open_failed, path, f"{path}: {exc}")
+            self._from_worker(self._open_failed, path, f"{path}: {exc}")
             return
-        self.call_from_thread(self._opened, loaded)
+        # Plan it here too: on start-up this overlaps the cold catalogs with
+        # building the screen.
+        self._from_worker(self._opened, loaded, compute_plan(loaded.profile))
 
     def _open_failed(self, path: Path, message: str) -> None:
         if len(message) > 600:
@@ -379,11 +419,13 @@ class WizardApp(App[None]):
         if self.outcome is None and self.plans_started == 0:
             self._start_plan()
 
-    def _opened(self, loaded: object) -> None:
+    def _opened(self, loaded: object, outcome: PlanOutcome | None = None) -> None:
         self.path = loaded.path  # type: ignore[attr-defined]
         self.fingerprint = loaded.fingerprint  # type: ignore[attr-defined]
         self.baseline = loaded.profile  # type: ignore[attr-defined]
         self.replace_profile(loaded.profile)  # type: ignore[attr-defined]
+        if outcome is not None:
+            self._planned(outcome)
         self._refresh_bar()
         notes = loaded.notes  # type: ignore[attr-defined]
         text = f"opened {self.path}"
@@ -448,14 +490,14 @@ class WizardApp(App[None]):
                 profile, path, expected_fingerprint=fingerprint, overwrite=overwrite
             )
         except ProfileConflict as exc:
-            self.call_from_thread(self._conflict, path, str(exc))
+            self._from_worker(self._conflict, path, str(exc))
             return
         except Exception as exc:
-            self.call_from_thread(
+            self._from_worker(
                 self.notify, f"{path}: {exc}", title="not saved", severity="error"
             )
             return
-        self.call_from_thread(self._saved, path, new, profile)
+        self._from_worker(self._saved, path, new, profile)
 
     def _conflict(self, path: Path, message: str) -> None:
         def answered(yes: bool | None) -> None:
@@ -545,11 +587,32 @@ class WizardApp(App[None]):
                 if target.suffix == ".sh":
                     target.chmod(0o755)
         except OSError as exc:
-            self.call_from_thread(
+            self._from_worker(
                 self.notify, f"{folder}: {exc}", title="not written", severity="error"
             )
             return
-        self.call_from_thread(self.notify, f"wrote {len(files)} files to {folder}")
+        self._from_worker(self.notify, f"wrote {len(files)} files to {folder}")
+
+    def _from_worker(self, callback: object, *args: object) -> None:
+        """Hand a worker's result to `callback` on the event loop.
+
+        A worker may finish while the app shuts down (its widgets already
+        gone, or its loop closed): the result is then dropped.
+        """
+
+        def deliver() -> None:
+            if not self._screen_ready:
+                self._pending.append((callback, args))
+                return
+            try:
+                callback(*args)  # type: ignore[operator]
+            except NoMatches:
+                log.debug("dropped a worker result at shutdown")
+
+        try:
+            self.call_from_thread(deliver)
+        except RuntimeError:
+            log.debug("dropped a worker result after the app closed")
 
     # -------------------------------------------------------------- running
 

@@ -76,4 +76,5 @@ class FitPanel(Static):
                 stale=stale,
                 warnings=2 if roomy else 1,
             )
-        self.update(self._text)
+        # The panel's size never depends on its text: skip the screen layout.
+        self.update(self._text, layout=False)

@@ -49,9 +49,11 @@ class StepForm(VerticalScroll, can_focus=False):
     class Edited(Message):
         """The user changed a field and the whole profile is valid."""
 
-        def __init__(self, form: StepForm, profile: Profile) -> None:
+        def __init__(self, form: StepForm, base: Profile, profile: Profile) -> None:
             super().__init__()
             self.form = form
+            self.base = base
+            """The profile the edit was made to."""
             self.profile = profile
 
     class Invalid(Message):
@@ -142,7 +144,9 @@ class StepForm(VerticalScroll, can_focus=False):
                 if widget.value != value:  # type: ignore[attr-defined]
                     widget.value = value  # type: ignore[attr-defined]
                 if isinstance(widget, Input):
-                    widget.cursor_position = len(value)
+                    # Numbers are edited at their end; a long model id reads
+                    # best from its organisation.
+                    widget.cursor_position = 0 if spec.kind == "text" else len(value)
                 if isinstance(widget, Switch):
                     self._show_switch(spec, value)
         self._show_errors({})
@@ -164,14 +168,15 @@ class StepForm(VerticalScroll, can_focus=False):
 
     def check(self) -> None:
         """Validate the widgets against the current profile and post the result."""
+        was_invalid = bool(self.errors)
         candidate = apply_values(self.profile, self.FIELDS, self.raw_values())
         self._show_errors(candidate.errors)
         if candidate.profile is None:
             self.post_message(self.Invalid(self, candidate.errors))
-        elif candidate.profile != self.profile:
-            self.post_message(self.Edited(self, candidate.profile))
-        else:
-            self.post_message(self.Edited(self, self.profile))
+        elif candidate.profile != self.profile or was_invalid:
+            # Also when nothing changed but an error went away: the app then
+            # drops this step from its list of invalid steps.
+            self.post_message(self.Edited(self, self.profile, candidate.profile))
 
     def _show_errors(self, errors: dict[str, str]) -> None:
         self.errors = errors
