@@ -19,6 +19,7 @@ from tests.test_planner_archs import (
     request,
 )
 from wizard_tui.planner import run_plan
+from wizard_tui.schemas import PlanResponse
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -234,8 +235,11 @@ def test_speed_ranges_ordered() -> None:
                             workload={"concurrency": 8}))  # fmt: skip
     s = resp.speed
     assert s.label == "estimate"
+    # Every array is [low, typical, high] (CONTRACT.md): ascending, so the
+    # low tok/s is the pessimistic end and matches the high ITL.
     assert s.itl_ms[0] <= s.itl_ms[1] <= s.itl_ms[2]
-    assert s.decode_tok_s_per_seq[0] >= s.decode_tok_s_per_seq[2]
+    assert s.decode_tok_s_per_seq == sorted(s.decode_tok_s_per_seq)
+    assert s.decode_tok_s_per_seq[0] == pytest.approx(1000 / s.itl_ms[2], rel=0.01)
     assert s.decode_tok_s_total[1] == pytest.approx(s.decode_tok_s_per_seq[1] * 8,
                                                     rel=0.01)  # fmt: skip
     # H100 at 3.35 TB/s reading 16 GB of weights: ~5-15 ms per token.
@@ -294,6 +298,14 @@ def test_bundled_profiles_plan(path: Path, tmp_path: Path, monkeypatch) -> None:
     assert resp.per_gpu.total_gib > 0
     data = resp.model_dump(mode="json")
     assert data["kv_cache"]["tokens"] >= 0
+    # The response is built without validation (plan._build): it must
+    # round-trip through the schema unchanged, nested models included.
+    again = PlanResponse.model_validate(resp.model_dump())
+    assert again == resp
+    assert again.model_dump(mode="json") == data
+    for speed in data["speed"].values():
+        if isinstance(speed, list):
+            assert speed == sorted(speed)  # [low, typical, high] (CONTRACT.md)
 
 
 def test_graph_profiling_notice_gives_equivalent_util() -> None:

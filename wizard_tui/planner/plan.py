@@ -12,7 +12,9 @@ import math
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
+
+from pydantic import BaseModel
 
 from wizard_tui.planner import eras as E
 from wizard_tui.planner import kv as K
@@ -144,6 +146,31 @@ class Context:
     ) -> Context:
         return cls(arch, gpu, era, K.layer_kinds(arch), interconnect, gpus_per_node)
 
+    @classmethod
+    def shared(
+        cls,
+        arch: ModelArch,
+        gpu: GpuSpec,
+        era: E.Era,
+        interconnect: str = "pcie",
+        gpus_per_node: int = 0,
+    ) -> Context:
+        """The context of this model, GPU and version, kept across plans: the
+        TUI re-plans on every keystroke with the same resolved model and GPU
+        objects, and the per-stage terms in `memo` depend on nothing else. Keyed
+        on object identity (the facts are frozen); an entry holds its objects,
+        so their ids stay theirs while it lives."""
+        key = (id(arch), id(gpu), era, interconnect, gpus_per_node)
+        ctx = _CONTEXTS.get(key)
+        if ctx is None or ctx.arch is not arch or ctx.gpu is not gpu:
+            if len(_CONTEXTS) >= 32:
+                _CONTEXTS.pop(next(iter(_CONTEXTS)))
+            ctx = cls.make(arch, gpu, era, interconnect, gpus_per_node)
+            _CONTEXTS[key] = ctx
+        elif len(ctx.memo) > 256:
+            ctx.memo.clear()
+        return ctx
+
     def tp_link(self, tp: int) -> str:
         """The link TP all-reduces cross: the node's, or the network when a
         TP group spans nodes."""
@@ -152,100 +179,106 @@ class Context:
         return self.interconnect
 
 
+_CONTEXTS: dict[tuple, Context] = {}
+
+
 def _in_flight(k: Knobs) -> int:
     # Tokens in flight per step: max_concurrent_batches (PP size) x budget.
     return k.batched_tokens * max(1, k.pp)
 
 
-def evaluate(ctx: Context, k: Knobs) -> Outcome:
-    """Memory, KV pages and the startup verdict of one configuration."""
+class _Stage(NamedTuple):
+    """The non-KV terms of one pipeline stage on one rank, GiB, and its pages."""
+
+    weights: float
+    activation: float
+    graphs: float
+    layout: K.KvLayout
+
+
+def _stage_terms(ctx: Context, k: Knobs) -> tuple[float, tuple[_Stage, ...]]:
+    """Non-torch GiB and every stage's terms: they depend on parallelism, KV
+    format and batch limits only, so auto TP, the what-ifs and the searches
+    (which change max_model_len, utilisation or the budget) reuse them."""
+    key = (k.tp, k.pp, k.kv_dtype, k.block_size, k.hybrid_manager,
+           k.batched_tokens, k.max_num_seqs, k.enforce_eager)  # fmt: skip
+    terms = ctx.memo.get(key)
+    if terms is not None:
+        return terms
     arch, era = ctx.arch, ctx.era
-    shape = (k.tp, k.pp, k.kv_dtype, k.block_size, k.hybrid_manager)
-    cached = ctx.memo.get(shape)
-    if cached is None:
-        counts = K.stage_layer_counts(arch.num_layers, k.pp)
-        weights = MEM.stage_weight_bytes(arch, counts, k.tp)
-        layouts = []
-        start = 0
-        for n in counts:
-            stage_kinds = ctx.kinds[start : start + n]
-            start += n
-            layouts.append(
-                K.cached_layout(
-                    arch,
-                    stage_kinds,
-                    k.tp,
-                    k.kv_dtype,
-                    k.block_size,
-                    era,
-                    k.hybrid_manager,
-                )
-            )
-        cached = (counts, weights, layouts)
-        ctx.memo[shape] = cached
-    counts, weights, layouts = cached
+    counts = K.stage_layer_counts(arch.num_layers, k.pp)
+    weights = MEM.stage_weight_bytes(arch, counts, k.tp)
     fast_link = ctx.tp_link(k.tp) in ("nvlink", "infinity-fabric")
     nt = MEM.non_torch_gib(era, k.tp, k.pp, fast_link)
     n_sizes = E.capture_sizes(k.max_num_seqs, era)
     is_moe = bool(arch.num_experts)
-    usable = k.total_gib * k.util
-    in_flight = _in_flight(k)
-
-    best: Outcome | None = None
-    stages: list[tuple[float, float, int]] = []
+    stages = []
+    start = 0
     for s, n in enumerate(counts):
-        w = weights[s] / GIB
+        stage_kinds = ctx.kinds[start : start + n]
+        start += n
+        layout = K.cached_layout(
+            arch, stage_kinds, k.tp, k.kv_dtype, k.block_size, era, k.hybrid_manager
+        )
         a = MEM.activation_bytes(
             arch, era, k.tp, k.batched_tokens, k.max_num_seqs, s == k.pp - 1
         )
-        a /= GIB
         g = MEM.cuda_graph_gib(n_sizes, n, k.enforce_eager, is_moe)
-        charged = era.graphs_charged
-        layout = layouts[s]
-        margin = 0.0
+        stages.append(_Stage(weights[s] / GIB, a / GIB, g, layout))
+    terms = ctx.memo[key] = (nt, tuple(stages))
+    return terms
+
+
+def evaluate(ctx: Context, k: Knobs) -> Outcome:
+    """Memory, KV pages and the startup verdict of one configuration."""
+    era = ctx.era
+    nt, terms = _stage_terms(ctx, k)
+    usable = k.total_gib * k.util
+    in_flight = _in_flight(k)
+    charged = era.graphs_charged
+    amd = ctx.gpu.vendor == "amd"
+
+    best = None
+    stages: list[tuple[float, float, int]] = []
+    for w, a, g, layout in terms:
         if k.kv_cache_memory_bytes is not None:
             kv = k.kv_cache_memory_bytes / GIB
         elif era.name == E.V1_EXTENSIBLE:
             # c.3: min(R - U, F - margin) - transient peak, U = what stays used.
             used = w + nt + g
             # 3 GiB floor on ROCm (extensible_kv_cache.py, VLLM_MEMORY.md c.3).
-            margin = max(3.0 if ctx.gpu.vendor == "amd" else 1.0, 0.75 * a)
+            margin = max(3.0 if amd else 1.0, 0.75 * a)
             kv = min(usable - used, k.total_gib - k.overhead_gib - used - margin) - a
         else:
             kv = usable - w - a - nt - (g if charged else 0.0)
         blocks = layout.blocks(kv * GIB)
         stages.append((w, kv, blocks))
-        out = Outcome(
-            knobs=k,
-            total=k.total_gib,
-            usable=usable,
-            weights=w,
-            activation=a,
-            non_torch=nt,
-            graphs=g,
-            graphs_charged=charged,
-            other=0.0,
-            kv=kv,
-            free=0.0,
-            layout=layout,
-            blocks=blocks,
-            tokens=0,
-            concurrency=0.0,
-            request_gib=0.0,
-            check_gib=0.0,
-        )
-        if best is None or (blocks, -w) < (best.blocks, -best.weights):
-            best = out
+        # The bottleneck: fewest blocks, then the most weight.
+        if best is None or (blocks, -w) < (best[0], -best[1]):
+            best = (blocks, w, a, g, layout, kv)
     assert best is not None
-    o = best
-    o.stages = stages
-    kv_used = max(0.0, o.kv)
-    charged_g = o.graphs if o.graphs_charged else 0.0
-    o.other = o.usable - (o.weights + o.activation + o.non_torch + charged_g + kv_used)
-    o.free = (
-        k.total_gib
-        - k.overhead_gib
-        - (o.weights + o.activation + o.non_torch + o.graphs + kv_used)
+    blocks, w, a, g, layout, kv = best
+    kv_used = max(0.0, kv)
+    held = w + a + nt + kv_used
+    o = Outcome(
+        knobs=k,
+        total=k.total_gib,
+        usable=usable,
+        weights=w,
+        activation=a,
+        non_torch=nt,
+        graphs=g,
+        graphs_charged=charged,
+        other=usable - held - (g if charged else 0.0),
+        kv=kv,
+        free=k.total_gib - k.overhead_gib - held - g,
+        layout=layout,
+        blocks=blocks,
+        tokens=0,
+        concurrency=0.0,
+        request_gib=0.0,
+        check_gib=0.0,
+        stages=stages,
     )
     lay = o.layout
     o.tokens = lay.tokens(o.blocks, k.max_model_len, in_flight)
@@ -572,7 +605,20 @@ def _parse_capability(text: str) -> tuple[int, int] | None:
 
 def _tp_candidates(arch: ModelArch, gpus: int, pp: int) -> list[int]:
     limit = max(1, gpus // max(1, pp))
-    return [t for t in range(1, limit + 1) if tp_valid(arch, t)]
+    mla = K.is_mla(arch)
+    return list(_valid_tps(arch.num_attention_heads, arch.num_kv_heads, mla, limit))
+
+
+@lru_cache(maxsize=256)
+def _valid_tps(heads: int, kv_heads: int, mla: bool, limit: int) -> tuple[int, ...]:
+    """TP sizes 1..limit that `tp_valid` accepts, for these head counts."""
+    out = []
+    for t in range(1, limit + 1):
+        if heads % t:
+            continue
+        if mla or kv_heads <= 0 or kv_heads % t == 0 or t % kv_heads == 0:
+            out.append(t)
+    return tuple(out)
 
 
 def _max_len_fit(ctx: Context, o: Outcome) -> int:
@@ -638,8 +684,11 @@ def _workload(req: PlanRequest, o: Outcome) -> WorkloadFit:
     if per_request > o.knobs.max_model_len:
         fit = 0
     fit = min(fit, o.knobs.max_num_seqs)
-    return WorkloadFit.model_construct(
-        concurrency_fit=fit, tokens_per_request=per_request, requested=w.concurrency
+    return _build(
+        WorkloadFit,
+        concurrency_fit=fit,
+        tokens_per_request=per_request,
+        requested=w.concurrency,
     )
 
 
@@ -691,7 +740,7 @@ def _what_ifs(ctx: Context, req: PlanRequest, o: Outcome, fit_len: int) -> list[
             f"KV cache {o.tokens:,} -> {t.tokens:,} tokens{pct}, max concurrency "
             f"{o.concurrency:.2f}x -> {t.concurrency:.2f}x; {verdict}"
         )
-        out.append(WhatIf.model_construct(change=label, effect=effect))
+        out.append(_build(WhatIf, change=label, effect=effect))
     return out
 
 
@@ -782,6 +831,31 @@ def _gib(x: float) -> float:
     return round(x, 2)
 
 
+_M = TypeVar("_M", bound=BaseModel)
+_FIELD_COUNTS: dict[type, int] = {}
+
+
+def _build(cls: type[_M], **values: object) -> _M:
+    """An instance of a response model from values of the schema's types,
+    without validation: what pydantic's `model_construct` does for a model
+    without aliases, extras or private attributes, in a third of its time (the
+    planner runs on every keystroke). Every field must be given; the tests
+    re-validate the dumped responses of every bundled profile. A field added
+    to the schema later and not given here falls back to `model_construct`
+    (which fills its default)."""
+    if len(values) != _FIELD_COUNTS.get(cls, -1):
+        if cls not in _FIELD_COUNTS:
+            _FIELD_COUNTS[cls] = len(cls.model_fields)
+            return _build(cls, **values)
+        return cls.model_construct(**values)
+    obj = cls.__new__(cls)
+    object.__setattr__(obj, "__dict__", values)
+    object.__setattr__(obj, "__pydantic_fields_set__", set(values))
+    object.__setattr__(obj, "__pydantic_extra__", None)
+    object.__setattr__(obj, "__pydantic_private__", None)
+    return obj
+
+
 def plan(req: PlanRequest) -> PlanResponse:
     """The whole plan; see `wizard_tui.planner.run_plan`."""
     prof, arch, gpu = req.profile, req.model, req.gpu
@@ -800,7 +874,7 @@ def plan(req: PlanRequest) -> PlanResponse:
             "below is approximate. Point model.id at a folder with config.json."
         )
     per_node = prof.hardware.gpus_per_node or 0
-    ctx = Context.make(arch, gpu, era, _interconnect(req), per_node)
+    ctx = Context.shared(arch, gpu, era, _interconnect(req), per_node)
     base = _knobs(req, era, warnings)
 
     # Auto TP: the smallest valid TP that starts, within the GPUs.
@@ -866,7 +940,8 @@ def plan(req: PlanRequest) -> PlanResponse:
     lay = outcome.layout
     # Built without re-validation: every value above has the schema's type,
     # and this runs on every keystroke.
-    return PlanResponse.model_construct(
+    return _build(
+        PlanResponse,
         fits=fits,
         vllm_starts=starts,
         blockers=blockers,
@@ -874,7 +949,8 @@ def plan(req: PlanRequest) -> PlanResponse:
         engine_version=era.text,
         tp_size=k.tp,
         pp_size=k.pp,
-        per_gpu=PerGpu.model_construct(
+        per_gpu=_build(
+            PerGpu,
             total_gib=_gib(outcome.total),
             usable_gib=_gib(outcome.usable),
             weights_gib=_gib(outcome.weights),
@@ -885,7 +961,8 @@ def plan(req: PlanRequest) -> PlanResponse:
             kv_cache_gib=_gib(max(0.0, outcome.kv)),
             free_gib=_gib(outcome.free),
         ),
-        kv_cache=KvCache.model_construct(
+        kv_cache=_build(
+            KvCache,
             tokens=outcome.tokens,
             blocks=outcome.blocks,
             block_size=lay.block_size,
@@ -895,12 +972,14 @@ def plan(req: PlanRequest) -> PlanResponse:
         max_model_len=k.max_model_len,
         max_model_len_fit=fit_len,
         workload=workload,
-        speed=Speed.model_construct(
+        speed=_build(
+            Speed,
             itl_ms=sp.itl_ms,
             ttft_ms=sp.ttft_ms,
             decode_tok_s_per_seq=sp.decode_tok_s_per_seq,
             decode_tok_s_total=sp.decode_tok_s_total,
             prefill_tok_s=sp.prefill_tok_s,
+            label="estimate",
         ),
         what_if=_what_ifs(ctx, req, outcome, fit_len),
         explanations=_explanations(outcome, era, fit_len),
@@ -1054,7 +1133,7 @@ def sweep(
     era = E.era_for(req.profile.engine.vllm_version)
     rows: list[SweepRow] = []
     for device in gpus:
-        ctx = Context.make(req.model, device, era, device.interconnect or "pcie")
+        ctx = Context.shared(req.model, device, era, device.interconnect or "pcie")
         base = _knobs(req.model_copy(update={"gpu": device}), era, [])
         fp8_ok = device.fp8 or (_capability(device) or (0, 0)) >= (8, 9)
         for tp in tps:

@@ -12,6 +12,7 @@ Efficiencies and the floor are checked by `bench/speed_accuracy.py` against
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from wizard_tui.schemas.facts import GpuSpec, ModelArch
 
@@ -56,20 +57,61 @@ class SpeedFigures:
     prefill_tok_s: list[float]
 
 
+# Checkpoint formats that quantize only the routed experts: attention, router,
+# embeddings and LM head stay 16-bit (gpt-oss's MXFP4: vLLM's Mxfp4Config hands
+# every linear layer to UnquantizedLinearMethod and only FusedMoE to
+# Mxfp4MoEMethod, `model_executor/layers/quantization/mxfp4.py`).
+_EXPERTS_ONLY_QUANT = ("mxfp4", "experts_int8", "moe_wna16")
+
+
+@lru_cache(maxsize=128)
+def _split(
+    weight_bytes: int,
+    total_params: int,
+    expert_params: int,
+    embedding_params: int,
+    head_params: int,
+    experts_only: bool,
+) -> tuple[float, float]:
+    """(bytes of all routed experts, bytes a decode step reads of the rest),
+    all ranks. The embedding and LM head are 16-bit in every format vLLM
+    loads; the other non-expert weights take the checkpoint's average bytes
+    per parameter, or 2 B when only the experts are quantized. A step reads
+    the LM head whole but one row of the input embedding (a gather), so the
+    embedding table is left out of the bytes read."""
+    tables = 2.0 * (embedding_params + head_params)
+    body_params = max(0, total_params - embedding_params - head_params)
+    body_bytes = max(0.0, weight_bytes - tables)
+    per_param = body_bytes / body_params if body_params else 2.0
+    rest_params = max(0, body_params - expert_params)
+    rest = rest_params * (2.0 if experts_only else per_param)
+    experts = min(max(0.0, body_bytes - rest), body_bytes)
+    return experts, min(rest, body_bytes) + 2.0 * head_params
+
+
 def _expert_split(arch: ModelArch) -> tuple[float, float]:
-    """(bytes of all routed experts, bytes of everything else), all ranks."""
-    if not (arch.num_experts and arch.num_experts_per_tok):
-        return 0.0, float(arch.weight_bytes)
-    width = arch.moe_intermediate_size or arch.intermediate_size
-    per_param = arch.weight_bytes / max(1, arch.total_params)
-    moe_layers = max(0, arch.num_layers - arch.first_k_dense)
-    experts = moe_layers * arch.num_experts * 3 * arch.hidden_size * width
-    experts_bytes = min(experts * per_param, arch.weight_bytes * 0.98)
-    return experts_bytes, arch.weight_bytes - experts_bytes
+    """(bytes of all routed experts, bytes of everything else a decode step
+    reads), all ranks; see `_split`."""
+    expert_params = 0
+    if arch.num_experts and arch.num_experts_per_tok:
+        width = arch.moe_intermediate_size or arch.intermediate_size
+        moe_layers = max(0, arch.num_layers - arch.first_k_dense)
+        expert_params = moe_layers * arch.num_experts * 3 * arch.hidden_size * width
+    table = arch.vocab_size * arch.hidden_size
+    method = arch.quant.method if arch.quant else None
+    return _split(
+        arch.weight_bytes,
+        arch.total_params,
+        expert_params,
+        table,
+        0 if arch.tie_word_embeddings else table,
+        method in _EXPERTS_ONLY_QUANT,
+    )
 
 
 def _weights_read(arch: ModelArch, batch: int) -> float:
-    """Weight bytes one decode step reads, all ranks together."""
+    """Weight bytes one decode step reads, all ranks together: the rest, plus
+    the share of routed experts a batch of `batch` tokens touches."""
     experts, rest = _expert_split(arch)
     if experts == 0.0:
         return rest
@@ -107,28 +149,33 @@ def estimate_speed(
     link = interconnect if interconnect in _LINK_GBS else "pcie"
     layers = arch.num_layers
     moe_layers = max(0, layers - arch.first_k_dense) if arch.num_experts else 0
+    moe_us = moe_layers * 1e-3
+    dense_us = (layers - moe_layers) * 1e-3
+    step_bytes = weights + kv_read
+    pre_flops = 2.0 * arch.active_params * prompt_tokens
+    pre_flops += 2.0 * layers * prompt_tokens**2 * arch.hidden_size
+    comm = 0.0
+    if tp > 1:
+        msg = batch * arch.hidden_size * 2 * 2 * (tp - 1) / tp
+        per = _LINK_LATENCY_US[link] / 1e3 + msg / (_LINK_GBS[link] * 1e9) * 1e3
+        comm = 2 * layers * per
     itl, ttft = [], []
     for i in range(3):
-        mem_ms = (weights + kv_read) / (_ETA_MEM[i] * bw) * 1e3
+        mem_ms = step_bytes / (_ETA_MEM[i] * bw) * 1e3
         cmp_ms = flops / (_ETA_COMPUTE[i] * peak) * 1e3
-        step = max(mem_ms, cmp_ms) * pp + _FLOOR_MS[i]
-        step += (layers - moe_layers) * _PER_LAYER_US[i] / 1e3
-        step += moe_layers * _PER_MOE_LAYER_US[i] / 1e3
-        if tp > 1:
-            msg = batch * arch.hidden_size * 2 * 2 * (tp - 1) / tp
-            per = _LINK_LATENCY_US[link] / 1e3 + msg / (_LINK_GBS[link] * 1e9) * 1e3
-            step += 2 * layers * per
+        step = max(mem_ms, cmp_ms) * pp + _FLOOR_MS[i] + comm
+        step += dense_us * _PER_LAYER_US[i] + moe_us * _PER_MOE_LAYER_US[i]
         itl.append(step)
-        pre_flops = 2.0 * arch.active_params * prompt_tokens
-        pre_flops += 2.0 * layers * prompt_tokens**2 * arch.hidden_size
         pre_ms = pre_flops / (_ETA_COMPUTE[i] * peak * tp) * 1e3
         pre_ms = max(pre_ms, weights / (_ETA_MEM[i] * bw) * 1e3 * pp)
         ttft.append(pre_ms + step + _TTFT_FLOOR_MS[i])
-    per_seq = [1e3 / t for t in itl]
+    # Every array is [low, typical, high] in its own unit (CONTRACT.md): the
+    # shortest latencies give the highest rates, so the rates run backwards.
+    per_seq = [1e3 / t for t in reversed(itl)]
     return SpeedFigures(
         itl_ms=[round(t, 2) for t in itl],
         ttft_ms=[round(t, 1) for t in ttft],
         decode_tok_s_per_seq=[round(x, 1) for x in per_seq],
         decode_tok_s_total=[round(x * batch, 1) for x in per_seq],
-        prefill_tok_s=[round(prompt_tokens / (t / 1e3), 0) for t in ttft],
+        prefill_tok_s=[round(prompt_tokens / (t / 1e3), 0) for t in reversed(ttft)],
     )
