@@ -172,6 +172,7 @@ class WizardApp(App[None]):
         self.push_screen(HelpDialog(field_help))
 
     def action_profiles(self) -> None:
+        """Show the profiles (or hide them, when shown below 110 columns)."""
         self.wizard.toggle_class("-sidebar")
         if self.wizard.has_class("-sidebar") or self.wizard.has_class("-wide"):
             self.wizard.query_one("#profile-list").focus()
@@ -427,8 +428,11 @@ class WizardApp(App[None]):
         if outcome is not None:
             self._planned(outcome)
         self._refresh_bar()
+        if self.wizard.has_class("-sidebar") and self.wizard.has_class("-narrow"):
+            self.wizard.remove_class("-sidebar")
+            self._focus_step()
         notes = loaded.notes  # type: ignore[attr-defined]
-        text = f"opened {self.path}"
+        text = f"opened {self.path.name}"
         if notes:
             text += "\n" + "\n".join(notes[:4])
         self.notify(text, timeout=5)

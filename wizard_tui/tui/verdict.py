@@ -231,8 +231,8 @@ def panel_text(
 
     gpus = plan.tp_size * plan.pp_size
     text.append(
-        f"{gpus}x {plan.gpu_name or 'GPU'} {plan.per_gpu.total_gib:.1f} GiB, "
-        f"TP{plan.tp_size} PP{plan.pp_size}, vLLM {plan.engine_version}\n",
+        f"{gpus}x {plan.gpu_name or 'GPU'} {plan.per_gpu.total_gib:.1f} GiB "
+        f"TP{plan.tp_size} PP{plan.pp_size} vLLM {plan.engine_version}\n",
     )
     text.append_text(memory_bar(plan, max(width, 10)))
     text.append("\n")

@@ -31,11 +31,9 @@ def describe_model(arch: ModelArch | None, problem: str | None = None) -> str:
         return f"architecture: {problem}" if problem else "architecture: resolving..."
     params = arch.total_params / 1e9
     active = arch.active_params / 1e9
-    size = (
-        f"{params:.1f}B params"
-        if abs(params - active) < 0.05
-        else (f"{params:.1f}B params, {active:.1f}B active")
-    )
+    size = f"{params:.1f}B params"
+    if arch.num_experts:
+        size += f", {active:.1f}B active ({arch.num_experts} experts)"
     layers = f"{arch.num_layers} layers, {arch.num_kv_heads} KV heads x {arch.head_dim}"
     if arch.kv_lora_rank:
         layers = f"{arch.num_layers} layers, MLA rank {arch.kv_lora_rank}"

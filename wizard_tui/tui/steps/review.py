@@ -10,7 +10,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, ScrollableContainer, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, Static, TabbedContent, TabPane
 
@@ -33,8 +33,8 @@ def plan_report(plan: PlanResponse, profile: Profile) -> Text:
     for note in plan.notes:
         # Provenance in brackets (URLs, commits) is long; the Model step and
         # `plan --json` carry it whole.
-        if len(note) > 100 and " (" in note:
-            note = note.split(" (", 1)[0] + " (...)"
+        if len(note) > 100:
+            note = note.split(" (", 1)[0][:100] + "..."
         text.append(f"note: {note}\n", style="dim")
     g = plan.per_gpu
     rows = [
@@ -161,7 +161,8 @@ class ReviewStep(VerticalScroll, can_focus=False):
                 found.first().query_one(Static).update(self.files[name])
             else:
                 body = Static(self.files[name], markup=False, classes="launch-file")
-                tabs.add_pane(TabPane(name, VerticalScroll(body), id=pane_id))
+                scroller = ScrollableContainer(body, classes="launch-scroll")
+                tabs.add_pane(TabPane(name, scroller, id=pane_id))
 
     def active_file(self) -> str | None:
         active = self.query_one("#review-tabs", TabbedContent).active

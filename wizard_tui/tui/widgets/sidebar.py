@@ -7,6 +7,7 @@ from pathlib import Path
 
 from textual import on
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Button, Label, ListItem, ListView, Static
@@ -21,6 +22,8 @@ class ProfileItem(ListItem):
 
 class Sidebar(Vertical):
     """Lists profile files; posts `OpenRequested` when one is chosen."""
+
+    BINDINGS = [Binding("escape", "app.profiles", "Close", show=False)]
 
     class OpenRequested(Message):
         def __init__(self, path: Path) -> None:
@@ -41,6 +44,8 @@ class Sidebar(Vertical):
         listing = self.query_one("#profile-list", ListView)
         listing.clear()
         listing.extend(ProfileItem(path) for path in paths)
+        if paths:
+            listing.index = 0
         if not paths:
             shown = ", ".join(str(d) for d in dirs) or "(none)"
             self.query_one("#profile-dirs", Static).update(f"no profiles in {shown}")
