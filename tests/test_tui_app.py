@@ -356,3 +356,36 @@ def test_main_no_mouse(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
     monkeypatch.setattr("wizard_tui.tui.app.WizardApp.run", fake_run)
     assert entry.main(["--no-mouse"]) == 0
     assert seen["mouse"] is False
+
+
+async def test_command_palette_commands(tui_env: Path) -> None:
+    app = WizardApp(Path("profiles") / L4_PROFILE)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"go to step: review")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert current_step(app) == "review"
+
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"switch gpu: h200")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.profile.hardware.gpu_name.startswith("H200")
+
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"open profile: qwen2.5")
+        await settle(pilot)
+        await pilot.press("enter")
+        await pilot.pause()
+        # Unsaved changes (the GPU switch): the open asks first.
+        assert type(app.screen).__name__ == "ConfirmDialog"
+        await pilot.press("y")
+        await settle(pilot)
+        assert app.path.name.startswith("qwen2.5-32b")
