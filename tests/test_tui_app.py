@@ -389,3 +389,48 @@ async def test_command_palette_commands(tui_env: Path) -> None:
         await pilot.press("y")
         await settle(pilot)
         assert app.path.name.startswith("qwen2.5-32b")
+
+
+BAD_FILES = {
+    "binary.yaml": b"\x00\x01\x02\xff" * 64,
+    "latin1.yaml": "model:\n  id: caf\xe9\n".encode("latin-1"),
+    "syntax.yaml": b"model:\n  id: [unclosed\n",
+    "bomb.yaml": b"a: &a [x, x, x, x, x, x, x, x, x]\n"
+    + b"".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n".encode()
+        for i in range(8)
+    ),
+    "python-tag.yaml": b"model: !!python/object/apply:os.system ['true']\n",
+    "list.yaml": b"- model\n- hardware\n",
+    "empty.yaml": b"",
+    "future.yaml": b"profile_version: 99\n",
+    "unknown-key.yaml": b"model:\n  idd: x\n",
+    "duplicate.yaml": b"model:\n  id: a\n  id: b\n",
+    "huge.yaml": b"# " + b"x" * (300 * 1024) + b"\n",
+    "tp-too-big.yaml": b"hardware:\n  gpus: 1\n  tp_size: 8\n",
+}
+
+
+async def test_every_bad_input_is_a_notification(tui_env: Path) -> None:
+    folder = tui_env / "bad"
+    folder.mkdir()
+    for name, data in BAD_FILES.items():
+        (folder / name).write_bytes(data)
+    app = WizardApp(profiles_dirs=[folder])
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        start = app.profile
+        for name in BAD_FILES:
+            app.clear_notifications()
+            app.open_profile(folder / name)
+            await settle(pilot)
+            titles = [n.title for n in app._notifications]
+            assert f"cannot open {name}" in titles, (name, titles)
+            assert app.is_running
+            assert app.profile == start
+        # A file listed in the sidebar and deleted before it is opened.
+        gone = folder / "empty.yaml"
+        gone.unlink()
+        app.open_profile(gone)
+        await settle(pilot)
+        assert app.is_running and app.path is None
