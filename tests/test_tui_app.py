@@ -434,3 +434,32 @@ async def test_every_bad_input_is_a_notification(tui_env: Path) -> None:
         app.open_profile(gone)
         await settle(pilot)
         assert app.is_running and app.path is None
+
+
+async def test_completion_from_catalog_and_hf_cache(tui_env: Path) -> None:
+    import os
+
+    # huggingface_hub's cache layout: hub/models--{org}--{name}/snapshots/...
+    cache = Path(os.environ["HF_HUB_CACHE"])
+    (cache / "models--acme--tiny-llm" / "snapshots" / "abc").mkdir(parents=True)
+    app = WizardApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        model = app.wizard.query_one("#model-id", Input)
+        model.focus()
+        model.value = ""
+        await pilot.press(*"acme/ti")
+        await settle(pilot)
+        assert model._suggestion == "acme/tiny-llm"
+
+        await pilot.press("f3")
+        gpu = app.wizard.query_one("#gpu-name", Input)
+        gpu.value = ""
+        await pilot.press(*"H20")
+        await settle(pilot)
+        suggestion = gpu._suggestion
+        assert suggestion.startswith("H20")
+        await pilot.press("right")  # accept the suggestion
+        await settle(pilot)
+        assert gpu.value == suggestion
+        assert app.profile.hardware.gpu_name == suggestion
