@@ -188,6 +188,22 @@ class KvLayout:
             )
         return blocks // max(1, len(self.groups)) * self.block_size
 
+    def capacity(
+        self, blocks: int, max_model_len: int, in_flight: int
+    ) -> tuple[int, float, int]:
+        """(`tokens`, `concurrency`, `request_bytes`) of `max_model_len` in one
+        pass: the planner asks for the three together on every evaluation."""
+        need = self.request_blocks(max_model_len, in_flight)
+        conc = blocks / need if need else 0.0
+        if self.v0:
+            tokens = blocks * self.block_size
+            return tokens, conc, need * self.bytes_per_block
+        if self.derived_tokens:
+            tokens = int(conc * max_model_len)
+        else:
+            tokens = blocks // max(1, len(self.groups)) * self.block_size
+        return tokens, conc, self.request_bytes(max_model_len, in_flight)
+
     def concurrency(self, blocks: int, max_model_len: int, in_flight: int) -> float:
         """'Maximum concurrency for max_model_len tokens per request' (c.6)."""
         need = self.request_blocks(max_model_len, in_flight)

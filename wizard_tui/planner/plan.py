@@ -134,6 +134,11 @@ class Context:
     # Per-plan memo of the parts that depend only on parallelism and KV
     # format: auto TP and the what-ifs re-evaluate the same shapes.
     memo: dict = field(default_factory=dict)
+    # Every configuration evaluated with this context, by its knobs: a plan's
+    # what-ifs are its neighbours' auto-TP trials, and a keystroke that only
+    # changes the workload re-plans the same configurations. Outcomes are
+    # never modified after `evaluate` returns them.
+    outcomes: dict = field(default_factory=dict)
 
     @classmethod
     def make(
@@ -160,15 +165,21 @@ class Context:
         objects, and the per-stage terms in `memo` depend on nothing else. Keyed
         on object identity (the facts are frozen); an entry holds its objects,
         so their ids stay theirs while it lives."""
-        key = (id(arch), id(gpu), era, interconnect, gpus_per_node)
+        key = (id(arch), id(gpu), id(era), interconnect, gpus_per_node)
         ctx = _CONTEXTS.get(key)
-        if ctx is None or ctx.arch is not arch or ctx.gpu is not gpu:
+        if (
+            ctx is None
+            or ctx.arch is not arch
+            or ctx.gpu is not gpu
+            or ctx.era is not era
+        ):
             if len(_CONTEXTS) >= 32:
                 _CONTEXTS.pop(next(iter(_CONTEXTS)))
             ctx = cls.make(arch, gpu, era, interconnect, gpus_per_node)
             _CONTEXTS[key] = ctx
-        elif len(ctx.memo) > 256:
+        elif len(ctx.memo) > 256 or len(ctx.outcomes) > 512:
             ctx.memo.clear()
+            ctx.outcomes.clear()
         return ctx
 
     def tp_link(self, tp: int) -> str:
@@ -230,11 +241,19 @@ def _stage_terms(ctx: Context, k: Knobs) -> tuple[float, tuple[_Stage, ...]]:
 
 
 def evaluate(ctx: Context, k: Knobs) -> Outcome:
-    """Memory, KV pages and the startup verdict of one configuration."""
+    """Memory, KV pages and the startup verdict of one configuration
+    (memoised in the context; the result must not be modified)."""
+    o = ctx.outcomes.get(k)
+    if o is None:
+        o = ctx.outcomes[k] = _evaluate(ctx, k)
+    return o
+
+
+def _evaluate(ctx: Context, k: Knobs) -> Outcome:
     era = ctx.era
     nt, terms = _stage_terms(ctx, k)
     usable = k.total_gib * k.util
-    in_flight = _in_flight(k)
+    in_flight = k.batched_tokens * max(1, k.pp)  # `_in_flight`
     charged = era.graphs_charged
     amd = ctx.gpu.vendor == "amd"
 
@@ -280,13 +299,12 @@ def evaluate(ctx: Context, k: Knobs) -> Outcome:
         check_gib=0.0,
         stages=stages,
     )
-    lay = o.layout
-    o.tokens = lay.tokens(o.blocks, k.max_model_len, in_flight)
-    o.concurrency = lay.concurrency(o.blocks, k.max_model_len, in_flight)
-    o.request_gib = lay.request_bytes(k.max_model_len, in_flight) / GIB
+    tokens, o.concurrency, request = layout.capacity(blocks, k.max_model_len, in_flight)
+    o.tokens = tokens
+    o.request_gib = request / GIB
     check = kv_used
     if era.name == E.V1_EXTENSIBLE:
-        check -= lay.bytes_per_block / GIB  # the null block (c.5)
+        check -= layout.bytes_per_block / GIB  # the null block (c.5)
     o.check_gib = check
     _startup_blockers(ctx, o)
     return o
@@ -693,55 +711,60 @@ def _workload(req: PlanRequest, o: Outcome) -> WorkloadFit:
 
 
 def _what_ifs(ctx: Context, req: PlanRequest, o: Outcome, fit_len: int) -> list[WhatIf]:
+    """Single changes worth trying, each re-evaluated (the stage terms they
+    share with the plan come from the context's memo), best three first."""
     k = o.knobs
-    trials: list[tuple[str, Knobs]] = []
+    era, arch = ctx.era, ctx.arch
+    starts = o.starts
+    # (label, Knobs field, value); the first ones matter most.
+    trials: list[tuple[str, str, object]] = []
     fp8_ok = ctx.gpu.fp8 or (_capability(ctx.gpu) or (0, 0)) >= (8, 9)
     if k.kv_dtype in ("auto", "float16", "bfloat16") and fp8_ok:
-        dtype = "fp8_ds_mla" if K.is_mla(ctx.arch) and ctx.era.version >= (
-            0, 34, 0) else "fp8"  # fmt: skip
-        trials.append((f"kv_cache_dtype: {dtype}", k._replace(kv_dtype=dtype)))
-    gpus = req.profile.hardware.gpus
-    heads = ctx.arch.num_attention_heads
-    nxt = next((t for t in range(k.tp + 1, heads + 1) if tp_valid(ctx.arch, t)), 0)
+        mla_fp8 = K.is_mla(arch) and era.version >= (0, 34, 0)
+        dtype = "fp8_ds_mla" if mla_fp8 else "fp8"
+        trials.append((f"kv_cache_dtype: {dtype}", "kv_dtype", dtype))
+    heads = arch.num_attention_heads
+    valid = _valid_tps(heads, arch.num_kv_heads, K.is_mla(arch), heads)
+    nxt = next((t for t in valid if t > k.tp), 0)
     if nxt:
-        if nxt * k.pp <= gpus:
-            trials.append((f"tp_size: {nxt}", k._replace(tp=nxt)))
+        if nxt * k.pp <= req.profile.hardware.gpus:
+            trials.append((f"tp_size: {nxt}", "tp", nxt))
         else:
-            trials.append(
-                (f"gpus: {nxt * k.pp} with tp_size {nxt}", k._replace(tp=nxt))
-            )
-    if not o.starts and 0 < fit_len < k.max_model_len:
-        trials.append((f"max_model_len: {fit_len}", k._replace(max_model_len=fit_len)))
+            trials.append((f"gpus: {nxt * k.pp} with tp_size {nxt}", "tp", nxt))
+    if not starts and 0 < fit_len < k.max_model_len:
+        trials.append((f"max_model_len: {fit_len}", "max_model_len", fit_len))
     elif k.max_model_len > 4096:
         half = k.max_model_len // 2
-        trials.append((f"max_model_len: {half}", k._replace(max_model_len=half)))
-    if ctx.era.name != E.V1_EXTENSIBLE and k.util < 0.95:
+        trials.append((f"max_model_len: {half}", "max_model_len", half))
+    if era.name != E.V1_EXTENSIBLE and k.util < 0.95:
         u = round(min(0.95, k.util + 0.05), 2)
-        trials.append((f"gpu_memory_utilization: {u:.2f}", k._replace(util=u)))
+        trials.append((f"gpu_memory_utilization: {u:.2f}", "util", u))
     if o.graphs_charged and not k.enforce_eager and o.graphs >= 0.5:
-        trials.append(("enforce_eager: true", k._replace(enforce_eager=True)))
-    if ctx.era.name != E.V0 and k.batched_tokens > 2048 and k.chunked:
-        trials.append(("max_num_batched_tokens: 2048", k._replace(batched_tokens=2048)))
-    # Four single changes at most: the first ones above matter most.
-    trials = trials[:4]
+        trials.append(("enforce_eager: true", "enforce_eager", True))
+    if era.name != E.V0 and k.batched_tokens > 2048 and k.chunked:
+        trials.append(("max_num_batched_tokens: 2048", "batched_tokens", 2048))
 
     scored = []
-    for label, knobs in trials:
-        t = evaluate(ctx, knobs)
-        rank = (0 if (t.starts and not o.starts) else 1, o.tokens - t.tokens)
+    for label, name, value in trials[:4]:
+        t = evaluate(ctx, k._replace(**{name: value}))
+        rank = (0 if (t.starts and not starts) else 1, o.tokens - t.tokens)
         scored.append((rank, label, t))
-    scored.sort(key=lambda item: item[0])
+    scored.sort(key=_first)
     out = []
+    before = f"KV cache {o.tokens:,} -> "
+    after = f" max concurrency {o.concurrency:.2f}x -> "
     for _, label, t in scored[:3]:
-        change = t.tokens - o.tokens
-        pct = f" ({change / o.tokens:+.0%})" if o.tokens else ""
+        pct = f" ({(t.tokens - o.tokens) / o.tokens:+.0%})" if o.tokens else ""
         verdict = "starts" if t.starts else "still does not start"
         effect = (
-            f"KV cache {o.tokens:,} -> {t.tokens:,} tokens{pct}, max concurrency "
-            f"{o.concurrency:.2f}x -> {t.concurrency:.2f}x; {verdict}"
+            f"{before}{t.tokens:,} tokens{pct},{after}{t.concurrency:.2f}x; {verdict}"
         )
         out.append(_build(WhatIf, change=label, effect=effect))
     return out
+
+
+def _first(item: tuple) -> object:
+    return item[0]
 
 
 def _explanations(o: Outcome, era: E.Era, fit_len: int) -> dict[str, str]:
