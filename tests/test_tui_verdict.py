@@ -108,3 +108,13 @@ def test_workload_line() -> None:
     assert verdict.workload_line(plan, PROFILE) == (
         "workload: all 16 requests of 1.5k fit (room for 34)"
     )
+
+
+def test_shortfall_when_weights_exceed_the_budget() -> None:
+    plan = fixed_plan(False)
+    plan.per_gpu.weights_gib = 61.02
+    plan.per_gpu.kv_cache_gib = 0.0  # a planner may floor KV at zero
+    # Left for KV: 19.85 - (61.02 + 0.5 + 0.2 + 0.94) = -42.81 GiB; one
+    # request of 8192 tokens needs 8192 x 65,536 B = 0.5 GiB: short by 43.31.
+    assert round(verdict.shortfall_gib(plan, PROFILE), 2) == 43.31
+    assert verdict.verdict(plan, PROFILE) == "does not fit: short by 43.3 GiB per GPU"

@@ -268,7 +268,7 @@ class WizardApp(App[None]):
         else:
             problem = outcome.problem
             if outcome.plan is not None and outcome.profile != self.profile:
-                stale = stale or "re-planning..."
+                stale = stale or problem or "re-planning..."
             panel.show(outcome.plan, outcome.profile, stale=stale, problem=problem)
         if self.step == "review":
             self._show_review()

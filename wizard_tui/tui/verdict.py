@@ -41,7 +41,8 @@ def shortfall_gib(plan: PlanResponse, profile: Profile) -> float | None:
     """GiB per GPU missing for the plan to fit, when the plan allows saying so.
 
     Not starting: the KV cache of one full `max_model_len` request
-    (bytes_per_token x max_model_len, CONTRACT.md) minus what is left for KV.
+    (bytes_per_token x max_model_len, CONTRACT.md) minus what the budget leaves
+    for KV (usable - weights - activation - non-torch - graphs - other).
     Starting but not fitting: the workload's KV need (requests x (prompt + gen)
     x fragmentation_factor x bytes_per_token) minus the KV memory, or the
     headroom the free memory misses.
@@ -51,8 +52,18 @@ def shortfall_gib(plan: PlanResponse, profile: Profile) -> float | None:
     if not plan.vllm_starts:
         if per_token is None:
             return None
+        # What the budget leaves for KV after everything else; negative when
+        # the weights alone exceed it (the planner may report KV as 0 then).
+        g = plan.per_gpu
+        left = g.usable_gib - (
+            g.weights_gib
+            + g.activation_gib
+            + g.non_torch_gib
+            + g.cuda_graph_gib
+            + max(g.other_gib, 0.0)
+        )
         need = per_token * plan.max_model_len / GIB
-        short = need - kv_gib
+        short = need - min(kv_gib, left)
         return short if short > 0.05 else None
     if plan.fits:
         return None
@@ -227,7 +238,8 @@ def panel_text(
         text.append("stale:", style="bold reverse")
         text.append(f" {stale}\n", style="italic")
     if plan.blockers:
-        text.append(f"{plan.blockers[0]}\n", style="red")
+        # The Review step shows every blocker whole.
+        text.append(f"{short_warning(plan.blockers[0], width * 3)}\n", style="red")
 
     gpus = plan.tp_size * plan.pp_size
     text.append(
