@@ -1,10 +1,13 @@
 """Speed estimates: decode inter-token latency from a memory-bandwidth roofline,
 prefill and time-to-first-token from FLOPs. Labelled estimates with ranges.
 
-Decode step (ms) = max(bytes read / (eta_mem x BW), FLOPs / (eta_c x peak))
-+ per-step floor + TP all-reduce, where bytes = the weights one rank reads (MoE:
-the shared part plus the experts a batch of b tokens touches) + the KV cache of
-the batch. Prefill = 2 x active params x prompt tokens / (eta_c x peak x TP).
+Decode step (ms) = max(bytes / (eta_mem x BW) + expert bytes / (eta_experts x
+BW), FLOPs / (eta_c x peak)) + per-step floor + per-layer kernel floors (larger
+for MoE layers) + TP all-reduce, where bytes = the weights one rank reads
+besides routed experts (the LM head whole, one row of the input embedding) +
+the KV cache of the batch, and expert bytes = the routed experts a batch of b
+tokens touches (top-k of E per token). Prefill = 2 x active params x prompt
+tokens / (eta_c x peak x TP).
 Efficiencies and the floor are checked by `bench/speed_accuracy.py` against
 `tests/data/vllm_speed_measurements.yaml`.
 """
@@ -23,11 +26,17 @@ _ETA_MEM = (0.9, 0.8, 0.6)
 _ETA_COMPUTE = (0.65, 0.5, 0.35)
 _FLOOR_MS = (0.6, 1.0, 1.6)  # scheduler + sampler + launch per step
 _PER_LAYER_US = (8.0, 15.0, 25.0)  # kernels per layer under CUDA graphs
-# A fused-MoE layer (router, top-k, permute, expert GEMMs) costs far more than
-# its bytes at small batches: gpt-oss-20b on H100 decodes at ~4.05 ms/token
-# with ~1.1 ms of weight reads over 24 layers (speed rows
-# blog-fp8kv-gptoss20b-h100-c1-fit, gpustack-gptoss120b-a100-c4).
-_PER_MOE_LAYER_US = (45.0, 80.0, 130.0)
+# A fused-MoE decode step at small batches (router, top-k, permute, one small
+# GEMM per touched expert, unpermute) costs more than its bytes at dense-GEMV
+# efficiency, in two parts: a per-MoE-layer kernel floor, and the touched
+# experts' weights read at a lower bandwidth efficiency than a dense matrix
+# (each expert is a separate, small slice of the layer's weights, so the
+# kernels spend much of their time ramping up). Fitted on the batch-1 MoE
+# rows together (gpt-oss-20b on H100 / H100 PCIe / B200 over two harnesses,
+# DeepSeek-V3.2 and Qwen3.5-397B on 8x B300), not per row:
+# bench/speed_accuracy.py prints each.
+_PER_MOE_LAYER_US = (40.0, 70.0, 110.0)
+_ETA_EXPERTS = (0.6, 0.5, 0.3)
 # Server-side time before the first token beyond the prefill itself (HTTP,
 # tokenisation, scheduling): short-prompt TTFTs sit at 50-65 ms on every GPU
 # in the speed rows (gpustack-*-c4, gpuconc-*-c1, lambda-mistral7b-h100-p10).
@@ -109,16 +118,17 @@ def _expert_split(arch: ModelArch) -> tuple[float, float]:
     )
 
 
-def _weights_read(arch: ModelArch, batch: int) -> float:
-    """Weight bytes one decode step reads, all ranks together: the rest, plus
-    the share of routed experts a batch of `batch` tokens touches."""
+def _weights_read(arch: ModelArch, batch: int) -> tuple[float, float]:
+    """(bytes of the rest, bytes of routed experts) one decode step reads, all
+    ranks together: the experts are the share a batch of `batch` tokens
+    touches."""
     experts, rest = _expert_split(arch)
     if experts == 0.0:
-        return rest
+        return rest, 0.0
     e = arch.num_experts or 1
     k = arch.num_experts_per_tok or 1
     touched = 1.0 - (1.0 - k / e) ** max(1, batch)  # expected share of experts
-    return rest + experts * touched
+    return rest, experts * touched
 
 
 def estimate_speed(
@@ -143,7 +153,10 @@ def estimate_speed(
     peak = gpu.fp8_tflops if fp8_compute and gpu.fp8_tflops else gpu.bf16_tflops
     peak = max(peak or 0.0, 1.0) * 1e12
     batch = max(1, batch)
-    weights = _weights_read(arch, batch) / (tp * pp)
+    rest, experts = _weights_read(arch, batch)
+    rest /= tp * pp
+    experts /= tp * pp
+    weights = rest + experts
     kv_read = batch * kv_bytes_per_seq
     flops = 2.0 * arch.active_params * batch / tp / pp
     link = interconnect if interconnect in _LINK_GBS else "pcie"
@@ -151,7 +164,7 @@ def estimate_speed(
     moe_layers = max(0, layers - arch.first_k_dense) if arch.num_experts else 0
     moe_us = moe_layers * 1e-3
     dense_us = (layers - moe_layers) * 1e-3
-    step_bytes = weights + kv_read
+    step_bytes = rest + kv_read
     pre_flops = 2.0 * arch.active_params * prompt_tokens
     pre_flops += 2.0 * layers * prompt_tokens**2 * arch.hidden_size
     comm = 0.0
@@ -161,7 +174,7 @@ def estimate_speed(
         comm = 2 * layers * per
     itl, ttft = [], []
     for i in range(3):
-        mem_ms = step_bytes / (_ETA_MEM[i] * bw) * 1e3
+        mem_ms = (step_bytes / _ETA_MEM[i] + experts / _ETA_EXPERTS[i]) / bw * 1e3
         cmp_ms = flops / (_ETA_COMPUTE[i] * peak) * 1e3
         step = max(mem_ms, cmp_ms) * pp + _FLOOR_MS[i] + comm
         step += dense_us * _PER_LAYER_US[i] + moe_us * _PER_MOE_LAYER_US[i]
