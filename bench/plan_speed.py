@@ -112,7 +112,11 @@ def main(argv: list[str]) -> int:
     for label, fn in (
         ("sweep()", lambda: sweep(req, gpus)),
         ("run_plan per cell", lambda: _full_sweep(req, gpus)),
-    ):
+        # A fresh copy of the model each time: nothing memoised is reused.
+        ("run_plan per cell, new model object",
+         lambda: _full_sweep(req.model_copy(update={"model": req.model.model_copy()}),
+                             gpus)),
+    ):  # fmt: skip
         fn()
         times = []
         for _ in range(5):

@@ -41,7 +41,7 @@ class Era:
 
     @property
     def text(self) -> str:
-        return ".".join(str(p) for p in self.version[:2])
+        return f"{self.version[0]}.{self.version[1]}"
 
 
 @lru_cache(maxsize=64)

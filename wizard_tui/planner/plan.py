@@ -173,7 +173,7 @@ class Context:
             or ctx.gpu is not gpu
             or ctx.era is not era
         ):
-            if len(_CONTEXTS) >= 32:
+            if len(_CONTEXTS) >= 64:
                 _CONTEXTS.pop(next(iter(_CONTEXTS)))
             ctx = cls.make(arch, gpu, era, interconnect, gpus_per_node)
             _CONTEXTS[key] = ctx
