@@ -14,6 +14,7 @@ import pytest
 from tests.test_planner_archs import (
     A100_80,
     GIB,
+    H100,
     deepseek_v2_lite,
     gemma3_12b,
     gpt_oss,
@@ -256,3 +257,39 @@ def test_h100_headline_check() -> None:
     assert resp.kv_cache.block_size == 64
     assert resp.kv_cache.blocks == 6576
     assert resp.kv_cache.tokens == pytest.approx(420_864, rel=0.001)
+
+
+# vLLM pads MXFP4 expert weights for its MoE kernels
+# (`Mxfp4MoEMethod.create_weights`, model_executor/layers/quantization/mxfp4.py):
+# Marlin (A100, and Hopper without the optional triton_kernels package) rounds
+# the per-rank intermediate size up to 128 and hidden to 256; FlashInfer on
+# SM 10.x rounds both to 256. Elements cost 0.53125 B (4 bits + a scale per 32).
+# gpt-oss-20b: 24 MoE layers x 32 experts, hidden = intermediate = 2880,
+# checkpoint 13,747,850,880 B = 12.80 GiB.
+@pytest.mark.parametrize(
+    ("device", "tp", "extra_per_layer", "logged"),
+    [
+        # A100 TP1: 32 x 3 x (3072 x 2944 - 2880 x 2880) x 0.53125 = 38,228,968 B;
+        # log c46 "Model loading took 13.72 GiB".
+        (A100_80, 1, 32 * 3 * (3072 * 2944 - 2880 * 2880) * 0.53125, 13.72),
+        # H100 TP2: I/TP 1440 -> 1536; log c69 7.01 GiB per GPU.
+        (H100, 2, 32 * 3 * (3072 * 1536 - 2880 * 1440) * 0.53125, 7.01),
+        # B200 (SM 10.0) TP1: 3072 x 3072; no log, the arithmetic only.
+        (gpu("B200", 178.35, cc="10.0"), 1,
+         32 * 3 * (3072 * 3072 - 2880 * 2880) * 0.53125, None),
+    ],
+)  # fmt: skip
+def test_mxfp4_experts_padded_for_the_backend(device, tp, extra_per_layer, logged):
+    resp = run_plan(request(gpt_oss(), device, tp=tp, max_model_len=8192))
+    base = 13_747_850_880 / tp / GIB  # the checkpoint split by TP (no K/V
+    expected = base + 24 * extra_per_layer / GIB  # replication: 8 KV heads)
+    assert resp.per_gpu.weights_gib == pytest.approx(expected, abs=0.02)
+    if logged is not None:
+        assert resp.per_gpu.weights_gib == pytest.approx(logged, rel=0.01)
+
+
+def test_mxfp4_padding_only_for_mxfp4_checkpoints() -> None:
+    # Mixtral (bf16) on the same GPU: weights are the checkpoint split by TP.
+    resp = run_plan(request(mixtral_8x7b(), A100_80, tp=2, max_model_len=8192))
+    plain = mixtral_8x7b().weight_bytes / 2 / GIB
+    assert resp.per_gpu.weights_gib == pytest.approx(plain, abs=0.02)

@@ -23,21 +23,82 @@ def _param_bytes(arch: ModelArch) -> float:
     return max(0.25, arch.weight_bytes / arch.total_params)
 
 
-def stage_weight_bytes(arch: ModelArch, layers: list[int], tp: int) -> list[float]:
+def stage_weight_bytes(
+    arch: ModelArch, layers: list[int], tp: int, mxfp4_backend: str = "marlin"
+) -> list[float]:
     """Weight bytes on one rank of each pipeline stage (memoised; see
-    `_stage_weight_bytes`)."""
+    `_stage_weight_bytes`), MXFP4 experts as padded by `mxfp4_backend`."""
     key = (
         arch.model_id, arch.weight_bytes, arch.total_params, arch.num_layers,
         arch.vocab_size, arch.hidden_size, arch.tie_word_embeddings,
         arch.vision_params, arch.num_kv_heads, arch.head_dim, arch.kv_lora_rank,
-        tuple(layers), tp,
+        tuple(layers), tp, mxfp4_backend,
     )  # fmt: skip
     out = _WEIGHTS.get(key)
     if out is None:
         if len(_WEIGHTS) > 512:
             _WEIGHTS.clear()
-        out = _WEIGHTS[key] = _stage_weight_bytes(arch, layers, tp)
+        out = _stage_weight_bytes(arch, layers, tp)
+        pad = mxfp4_padding_bytes(arch, tp, mxfp4_backend)
+        if pad:
+            first = arch.first_k_dense
+            start = 0
+            padded = []
+            for bytes_, n in zip(out, layers, strict=True):
+                moe = max(0, min(start + n, arch.num_layers) - max(start, first))
+                padded.append(bytes_ + pad * moe)
+                start += n
+            out = padded
+        _WEIGHTS[key] = out
     return list(out)
+
+
+# Bytes per MXFP4 weight element: 4 bits plus one 8-bit scale per 32 elements.
+_MXFP4_BYTES = 0.5 + 1 / 32
+# (intermediate-per-rank alignment, hidden alignment) of the MXFP4 MoE weights
+# each backend allocates (`Mxfp4MoEMethod.create_weights`,
+# vllm/model_executor/layers/quantization/mxfp4.py @ 007d5005): Marlin's
+# kernel needs n % 256 and k % 128; FlashInfer's SM100 TRT-LLM kernels 256 on
+# both; the Triton kernels 64 on the intermediate size only; ROCm rounds both
+# to its padding alignment (128 assumed).
+_MXFP4_ALIGN = {
+    "marlin": (128, 256),
+    "flashinfer-sm100": (256, 256),
+    "triton": (64, 1),
+    "rocm": (128, 128),
+}
+
+
+def mxfp4_backend(vendor: str, capability: tuple[int, int] | None) -> str:
+    """The MXFP4 MoE backend vLLM picks by default (`get_mxfp4_backend`,
+    mxfp4.py @ 007d5005): FlashInfer on Blackwell data-centre GPUs (SM 10.x),
+    Triton on ROCm, Marlin on every other CUDA GPU. Hopper takes Triton only
+    when the optional triton_kernels package is installed, which the vLLM
+    images do not ship: the Hopper logs match Marlin's padding (c83, c84:
+    13.47 / 64.38 GiB logged vs 13.66 / 65.8 padded, 12.8 / 60.7 unpadded;
+    c69 TP2: 7.01 vs 7.05)."""
+    if vendor == "amd":
+        return "rocm"
+    if capability is not None and capability[0] == 10:
+        return "flashinfer-sm100"
+    return "marlin"
+
+
+def mxfp4_padding_bytes(arch: ModelArch, tp: int, backend: str) -> float:
+    """Extra bytes per MoE layer on one rank when vLLM pads MXFP4 experts for
+    its kernels: E x 3 x (H_pad x I_pad - H x I_rank) x 0.53125 B, with
+    I_rank = I / TP rounded up to the backend's alignment (A100 Marlin: log
+    c46 13.72 GiB vs 13.66 padded; c96 TP4: 17.22 vs 17.13). 0 for other
+    formats."""
+    if not (arch.quant and arch.quant.method == "mxfp4" and arch.num_experts):
+        return 0.0
+    a_i, a_h = _MXFP4_ALIGN.get(backend, (1, 1))
+    width = arch.moe_intermediate_size or arch.intermediate_size
+    i_rank = width // max(1, tp)
+    i_pad = -(-i_rank // a_i) * a_i
+    h_pad = -(-arch.hidden_size // a_h) * a_h
+    extra = h_pad * i_pad - arch.hidden_size * i_rank
+    return arch.num_experts * 3 * extra * _MXFP4_BYTES
 
 
 _WEIGHTS: dict[tuple, list[float]] = {}

@@ -182,6 +182,11 @@ class Context:
             ctx.outcomes.clear()
         return ctx
 
+    @property
+    def mxfp4_backend(self) -> str:
+        """The MXFP4 MoE backend vLLM would pick on this GPU."""
+        return MEM.mxfp4_backend(self.gpu.vendor, _capability(self.gpu))
+
     def tp_link(self, tp: int) -> str:
         """The link TP all-reduces cross: the node's, or the network when a
         TP group spans nodes."""
@@ -218,7 +223,7 @@ def _stage_terms(ctx: Context, k: Knobs) -> tuple[float, tuple[_Stage, ...]]:
         return terms
     arch, era = ctx.arch, ctx.era
     counts = K.stage_layer_counts(arch.num_layers, k.pp)
-    weights = MEM.stage_weight_bytes(arch, counts, k.tp)
+    weights = MEM.stage_weight_bytes(arch, counts, k.tp, ctx.mxfp4_backend)
     fast_link = ctx.tp_link(k.tp) in ("nvlink", "infinity-fabric")
     nt = MEM.non_torch_gib(era, k.tp, k.pp, fast_link)
     n_sizes = E.capture_sizes(k.max_num_seqs, era)
@@ -778,7 +783,8 @@ def _explanations(o: Outcome, era: E.Era, fit_len: int) -> dict[str, str]:
         ),
         "per_gpu.weights_gib": (
             f"Checkpoint bytes on one rank: split by TP {k.tp}, the worst of "
-            f"{k.pp} pipeline stage(s) with embeddings/LM head on theirs."
+            f"{k.pp} pipeline stage(s) with embeddings/LM head on theirs; MXFP4 "
+            "experts as padded for vLLM's MoE kernels on this GPU."
         ),
         "per_gpu.activation_gib": (
             f"Profiled activation peak of a {k.batched_tokens}-token dummy forward "
