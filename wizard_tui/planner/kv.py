@@ -192,17 +192,25 @@ class KvLayout:
         self, blocks: int, max_model_len: int, in_flight: int
     ) -> tuple[int, float, int]:
         """(`tokens`, `concurrency`, `request_bytes`) of `max_model_len` in one
-        pass: the planner asks for the three together on every evaluation."""
-        need = self.request_blocks(max_model_len, in_flight)
-        conc = blocks / need if need else 0.0
+        pass over the kinds: the planner asks for the three together on every
+        evaluation."""
         if self.v0:
-            tokens = blocks * self.block_size
-            return tokens, conc, need * self.bytes_per_block
+            need = -(-max_model_len // self.block_size)
+            conc = blocks / need if need else 0.0
+            return blocks * self.block_size, conc, need * self.bytes_per_block
+        need = 0
+        layer_blocks = 0
+        size = self.group_size
+        for spec in self.specs:
+            n = self.need_blocks(spec, max_model_len, in_flight)
+            need += -(-spec.layers // size) * n
+            layer_blocks += n * spec.layers
+        conc = blocks / need if need else 0.0
         if self.derived_tokens:
             tokens = int(conc * max_model_len)
         else:
             tokens = blocks // max(1, len(self.groups)) * self.block_size
-        return tokens, conc, self.request_bytes(max_model_len, in_flight)
+        return tokens, conc, layer_blocks * self.page_bytes
 
     def concurrency(self, blocks: int, max_model_len: int, in_flight: int) -> float:
         """'Maximum concurrency for max_model_len tokens per request' (c.6)."""

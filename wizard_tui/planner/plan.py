@@ -139,6 +139,8 @@ class Context:
     # changes the workload re-plans the same configurations. Outcomes are
     # never modified after `evaluate` returns them.
     outcomes: dict = field(default_factory=dict)
+    # Speed estimates by their inputs (most keystrokes leave them unchanged).
+    speeds: dict = field(default_factory=dict)
 
     @classmethod
     def make(
@@ -177,9 +179,10 @@ class Context:
                 _CONTEXTS.pop(next(iter(_CONTEXTS)))
             ctx = cls.make(arch, gpu, era, interconnect, gpus_per_node)
             _CONTEXTS[key] = ctx
-        elif len(ctx.memo) > 256 or len(ctx.outcomes) > 512:
+        elif len(ctx.memo) > 256 or len(ctx.outcomes) > 512 or len(ctx.speeds) > 256:
             ctx.memo.clear()
             ctx.outcomes.clear()
+            ctx.speeds.clear()
         return ctx
 
     @property
@@ -942,9 +945,7 @@ def plan(req: PlanRequest) -> PlanResponse:
     batch = max(1, min(prof.workload.concurrency, k.max_num_seqs))
     quant_fp8 = bool(arch.quant and "fp8" in (arch.quant.method or ""))
     average = prof.workload.prompt_tokens + prof.workload.gen_tokens // 2
-    sp = estimate_speed(
-        arch,
-        gpu,
+    speed_key = (
         k.tp,
         k.pp,
         ctx.tp_link(k.tp),
@@ -954,6 +955,9 @@ def plan(req: PlanRequest) -> PlanResponse:
         prof.workload.gen_tokens,
         quant_fp8 and gpu.fp8,
     )
+    sp = ctx.speeds.get(speed_key)
+    if sp is None:
+        sp = ctx.speeds[speed_key] = estimate_speed(arch, gpu, *speed_key)
 
     if k.pp > 1:
         parts = "; ".join(
@@ -1003,11 +1007,11 @@ def plan(req: PlanRequest) -> PlanResponse:
         workload=workload,
         speed=_build(
             Speed,
-            itl_ms=sp.itl_ms,
-            ttft_ms=sp.ttft_ms,
-            decode_tok_s_per_seq=sp.decode_tok_s_per_seq,
-            decode_tok_s_total=sp.decode_tok_s_total,
-            prefill_tok_s=sp.prefill_tok_s,
+            itl_ms=list(sp.itl_ms),
+            ttft_ms=list(sp.ttft_ms),
+            decode_tok_s_per_seq=list(sp.decode_tok_s_per_seq),
+            decode_tok_s_total=list(sp.decode_tok_s_total),
+            prefill_tok_s=list(sp.prefill_tok_s),
             label="estimate",
         ),
         what_if=_what_ifs(ctx, req, outcome, fit_len),
