@@ -5,9 +5,12 @@ Numbers in comments are the case's observed figures or its own arithmetic.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.test_planner_archs import (
+    A100_80,
     GIB,
     H100,
     RTX3090,
@@ -18,6 +21,7 @@ from tests.test_planner_archs import (
     llama_2_7b,
     llama_31_8b,
     llama_31_405b,
+    qwen3_0_6b,
     qwen3_8b,
     qwen3_14b_awq,
     qwen25_7b,
@@ -184,6 +188,49 @@ def test_case_10_per_stage_memory_and_bottleneck() -> None:
 
 
 # 12. Startup refusal when the GPU is not empty.
+# 11. Several vLLM instances on one GPU (PR#18858: three instances at 0.3 on an
+# 80 GB A100). gpu_memory_utilization is per instance (restored by PR#10498):
+# the others' memory is policy.overhead_gb, and an instance starts when the
+# GPU still has its own budget free.
+def test_case_11_three_instances_at_03_share_an_a100() -> None:
+    budget = 0.3 * 79.25  # 23.78 GiB per instance
+    third = run_plan(request(qwen3_0_6b(), A100_80, version="0.19.0", util=0.3,
+                             max_model_len=2048,
+                             policy={"overhead_gb": 2 * budget}))  # fmt: skip
+    # Free: 79.25 - 47.55 - 0.62 (own CUDA context) = 31.08 GiB >= 23.78.
+    assert third.vllm_starts, third.blockers
+    assert third.per_gpu.usable_gib == pytest.approx(budget, abs=0.01)
+
+
+def test_case_11_fourth_instance_refused_with_the_util_that_starts() -> None:
+    budget = 0.3 * 79.25
+    fourth = run_plan(request(qwen3_0_6b(), A100_80, version="0.19.0", util=0.3,
+                              max_model_len=2048,
+                              policy={"overhead_gb": 3 * budget}))  # fmt: skip
+    # Free: 79.25 - 71.325 - 0.62 = 7.305 GiB < 23.775: vLLM's startup refusal,
+    # with the highest util that fits: floor(7.305 / 79.25 x 100) / 100 = 0.09.
+    assert not fourth.vllm_starts
+    text = _blockers(fourth)
+    free = re.search(r"Free memory on device \(([\d.]+)/79\.25 GiB\)", text)
+    assert free is not None, text
+    assert float(free.group(1)) == pytest.approx(7.305, abs=0.006)
+    assert "gpu_memory_utilization <= 0.09" in text
+
+
+def test_case_11_v0_instances_over_the_gpu_refused_and_064_warned() -> None:
+    # V0 has no free-memory check: the second instance runs out of memory when
+    # its budget plus the first one's exceeds the GPU (0.3 then 0.8 of 79.25).
+    second = run_plan(request(qwen3_0_6b(), A100_80, version="0.6.3", util=0.8,
+                              max_model_len=2048,
+                              policy={"overhead_gb": 0.3 * 79.25}))  # fmt: skip
+    assert "CUDA out of memory" in _blockers(second)
+    assert "lower gpu_memory_utilization to 0.70" in _blockers(second)
+    # 0.6.4 counted other processes against the flag (a global cap): warned.
+    at_064 = run_plan(request(qwen3_0_6b(), A100_80, version="0.6.4", util=0.3,
+                              max_model_len=2048))  # fmt: skip
+    assert any("global cap" in w for w in at_064.warnings)
+
+
 def test_case_12_free_memory_refusal() -> None:
     # 24 GiB card at util 0.97 needs 23.28 GiB free; 1.24 GiB in use leaves
     # 22.76 GiB: 0.62 GiB held by another process plus vLLM's own CUDA

@@ -388,7 +388,7 @@ def _startup_blockers(ctx: Context, o: Outcome) -> None:
         o.blockers.append(
             f"CUDA out of memory during CUDA graph capture: graphs need about "
             f"{o.graphs:.2f} GiB outside the {o.usable:.2f} GiB budget and only "
-            f"{o.graphs + o.free:.2f} GiB is left; lower gpu_memory_utilization to "
+            f"{max(0.0, o.graphs + o.free):.2f} GiB is left; lower gpu_memory_utilization to "
             f"{max(0.0, k.util + o.free / k.total_gib):.2f} or set enforce_eager"
         )
 
