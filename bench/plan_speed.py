@@ -132,6 +132,9 @@ def main(argv: list[str]) -> int:
     cells = len(gpus) * 4 * 2
     for label, fn in (
         ("sweep()", lambda: sweep(req, gpus)),
+        ("sweep(), new model object",
+         lambda: sweep(req.model_copy(update={"model": req.model.model_copy()}),
+                       gpus)),
         ("run_plan per cell", lambda: _full_sweep(req, gpus)),
         # A fresh copy of the model each time: nothing memoised is reused.
         ("run_plan per cell, new model object",

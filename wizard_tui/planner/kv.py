@@ -298,17 +298,14 @@ def cached_layout(
     block_size: int | None,
     era: Era,
     hybrid_manager: bool = True,
+    facts: tuple | None = None,
 ) -> KvLayout:
     """`build_layout`, memoised on the facts a layout depends on (the planner
-    runs on every keystroke with the same model)."""
+    runs on every keystroke with the same model). `facts` is
+    `layout_facts(arch)`, which a caller may keep."""
     key = (
         kinds, tp, kv_dtype, block_size, era.name, era.block_size, era.mla_pad,
-        hybrid_manager, arch.num_kv_heads, arch.head_dim, arch.v_head_dim,
-        arch.kv_lora_rank, arch.qk_rope_head_dim, arch.sliding_window,
-        arch.attention_chunk_size, arch.state_bytes_per_layer,
-        arch.state_elems_per_layer, arch.state_dtype_bytes,
-        tuple(sorted((arch.kv_heads_by_kind or {}).items())),
-        tuple(sorted((arch.head_dim_by_kind or {}).items())),
+        hybrid_manager, facts or layout_facts(arch),
     )  # fmt: skip
     layout = _LAYOUTS.get(key)
     if layout is None:
@@ -322,6 +319,18 @@ def cached_layout(
 
 
 _LAYOUTS: dict[tuple, KvLayout] = {}
+
+
+def layout_facts(arch: ModelArch) -> tuple:
+    """The facts of `arch` a KV layout depends on, as a hashable key."""
+    return (
+        arch.num_kv_heads, arch.head_dim, arch.v_head_dim, arch.kv_lora_rank,
+        arch.qk_rope_head_dim, arch.sliding_window, arch.attention_chunk_size,
+        arch.state_bytes_per_layer, arch.state_elems_per_layer,
+        arch.state_dtype_bytes,
+        tuple(sorted((arch.kv_heads_by_kind or {}).items())),
+        tuple(sorted((arch.head_dim_by_kind or {}).items())),
+    )  # fmt: skip
 
 
 def build_layout(

@@ -141,6 +141,11 @@ class Context:
     outcomes: dict = field(default_factory=dict)
     # Speed estimates by their inputs (most keystrokes leave them unchanged).
     speeds: dict = field(default_factory=dict)
+    # Facts of the model and GPU every evaluation asks for, derived once.
+    fp8_ok: bool = False  # FP8 compute (capability 8.9+)
+    valid_tps: tuple[int, ...] = ()  # TP sizes up to the head count
+    mxfp4_backend: str = "marlin"  # the MXFP4 MoE backend on this GPU
+    layout_facts: tuple = ()  # `K.layout_facts(arch)`
 
     @classmethod
     def make(
@@ -151,7 +156,20 @@ class Context:
         interconnect: str = "pcie",
         gpus_per_node: int = 0,
     ) -> Context:
-        return cls(arch, gpu, era, K.layer_kinds(arch), interconnect, gpus_per_node)
+        cc = _capability(gpu)
+        heads = arch.num_attention_heads
+        return cls(
+            arch,
+            gpu,
+            era,
+            K.layer_kinds(arch),
+            interconnect,
+            gpus_per_node,
+            fp8_ok=bool(gpu.fp8 or (cc or (0, 0)) >= (8, 9)),
+            valid_tps=_valid_tps(heads, arch.num_kv_heads, K.is_mla(arch), heads),
+            mxfp4_backend=MEM.mxfp4_backend(gpu.vendor, cc),
+            layout_facts=K.layout_facts(arch),
+        )
 
     @classmethod
     def shared(
@@ -184,11 +202,6 @@ class Context:
             ctx.outcomes.clear()
             ctx.speeds.clear()
         return ctx
-
-    @property
-    def mxfp4_backend(self) -> str:
-        """The MXFP4 MoE backend vLLM would pick on this GPU."""
-        return MEM.mxfp4_backend(self.gpu.vendor, _capability(self.gpu))
 
     def tp_link(self, tp: int) -> str:
         """The link TP all-reduces cross: the node's, or the network when a
@@ -237,7 +250,14 @@ def _stage_terms(ctx: Context, k: Knobs) -> tuple[float, tuple[_Stage, ...]]:
         stage_kinds = ctx.kinds[start : start + n]
         start += n
         layout = K.cached_layout(
-            arch, stage_kinds, k.tp, k.kv_dtype, k.block_size, era, k.hybrid_manager
+            arch,
+            stage_kinds,
+            k.tp,
+            k.kv_dtype,
+            k.block_size,
+            era,
+            k.hybrid_manager,
+            ctx.layout_facts,
         )
         a = MEM.activation_bytes(
             arch, era, k.tp, k.batched_tokens, k.max_num_seqs, s == k.pp - 1
@@ -726,14 +746,11 @@ def _what_ifs(ctx: Context, req: PlanRequest, o: Outcome, fit_len: int) -> list[
     starts = o.starts
     # (label, Knobs field, value); the first ones matter most.
     trials: list[tuple[str, str, object]] = []
-    fp8_ok = ctx.gpu.fp8 or (_capability(ctx.gpu) or (0, 0)) >= (8, 9)
-    if k.kv_dtype in ("auto", "float16", "bfloat16") and fp8_ok:
+    if k.kv_dtype in ("auto", "float16", "bfloat16") and ctx.fp8_ok:
         mla_fp8 = K.is_mla(arch) and era.version >= (0, 34, 0)
         dtype = "fp8_ds_mla" if mla_fp8 else "fp8"
         trials.append((f"kv_cache_dtype: {dtype}", "kv_dtype", dtype))
-    heads = arch.num_attention_heads
-    valid = _valid_tps(heads, arch.num_kv_heads, K.is_mla(arch), heads)
-    nxt = next((t for t in valid if t > k.tp), 0)
+    nxt = next((t for t in ctx.valid_tps if t > k.tp), 0)
     if nxt:
         if nxt * k.pp <= req.profile.hardware.gpus:
             trials.append((f"tp_size: {nxt}", "tp", nxt))
