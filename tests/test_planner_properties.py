@@ -180,3 +180,31 @@ def test_page_math_is_exact_for_a_round_budget() -> None:
     resp = run_plan(request(llama_31_8b(), gpu("a", 500.0), max_model_len=4096,
                             args={"kv_cache_memory_bytes": GIB}))  # fmt: skip
     assert (resp.kv_cache.blocks, resp.kv_cache.tokens) == (512, 8192)
+
+
+@FAST
+@given(
+    archs(),
+    st.sampled_from(VERSIONS),
+    st.floats(8, 200),
+    st.sampled_from([2048, 4096, 8192]),
+    st.sampled_from([None, 0.6, 0.9]),
+)
+def test_memoised_plans_equal_fresh_ones(arch, version, total, length, util) -> None:
+    # The planner memoises per model and GPU object (plan.Context.shared): a
+    # plan made after others with the same objects must equal the first one,
+    # and one made with fresh copies (nothing memoised).
+    device = gpu("a", total)
+
+    def plan(model, dev, max_len=length, u=util):
+        return run_plan(request(model, dev, version=version, util=u,
+                                max_model_len=max_len, tp=None, gpus=4,
+                                args=PINNED)).model_dump()  # fmt: skip
+
+    first = plan(arch, device)
+    plan(arch, device, max_len=length // 2)
+    plan(arch, device, u=0.5)
+    again = plan(arch, device)
+    fresh = plan(arch.model_copy(), device.model_copy())
+    assert again == first
+    assert fresh == first

@@ -194,7 +194,10 @@ class Context:
             or ctx.era is not era
         ):
             if len(_CONTEXTS) >= 64:
-                _CONTEXTS.pop(next(iter(_CONTEXTS)))
+                try:  # the oldest entry; another thread may be evicting too
+                    del _CONTEXTS[next(iter(_CONTEXTS))]
+                except (RuntimeError, KeyError, StopIteration):
+                    _CONTEXTS.clear()
             ctx = cls.make(arch, gpu, era, interconnect, gpus_per_node)
             _CONTEXTS[key] = ctx
         elif len(ctx.memo) > 256 or len(ctx.outcomes) > 512 or len(ctx.speeds) > 256:
