@@ -3,6 +3,12 @@
 `evaluate` computes one configuration (fixed TP and knobs) with plain
 dataclasses so that auto TP, the what-if list and max_model_len searches can
 re-run it cheaply; `run_plan` turns the chosen one into the pydantic response.
+
+Memoisation (the TUI re-plans on every keystroke): a `Context` per model, GPU
+and version object (identity-keyed, `Context.shared`) keeps the non-KV terms of
+every stage shape, every configuration evaluated (by its `Knobs`) and the speed
+estimates by their inputs. Nothing memoised is ever modified; a property test
+checks that memoised plans equal fresh ones.
 """
 
 from __future__ import annotations
