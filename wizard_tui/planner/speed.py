@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
+from wizard_tui.planner.memory import mxfp4_backend, mxfp4_padding_bytes
 from wizard_tui.schemas.facts import GpuSpec, ModelArch
 
 # (low-latency case, typical, slow case)
@@ -118,6 +119,14 @@ def _expert_split(arch: ModelArch) -> tuple[float, float]:
     )
 
 
+@lru_cache(maxsize=64)
+def _capability(text: str | None) -> tuple[int, int] | None:
+    parts = (text or "").split(".")
+    if len(parts) < 2 or not (parts[0].isdigit() and parts[1][:1].isdigit()):
+        return None
+    return int(parts[0]), int(parts[1][0])
+
+
 def _weights_read(arch: ModelArch, batch: int) -> tuple[float, float]:
     """(bytes of the rest, bytes of routed experts) one decode step reads, all
     ranks together: the experts are the share a batch of `batch` tokens
@@ -156,6 +165,13 @@ def estimate_speed(
     rest, experts = _weights_read(arch, batch)
     rest /= tp * pp
     experts /= tp * pp
+    if experts:
+        # MXFP4 experts are read as vLLM padded them for this GPU's kernels.
+        all_experts = _expert_split(arch)[0]
+        moe_layers = max(0, arch.num_layers - arch.first_k_dense)
+        backend = mxfp4_backend(gpu.vendor, _capability(gpu.compute_capability))
+        pad = mxfp4_padding_bytes(arch, tp, backend) * moe_layers * tp
+        experts *= 1.0 + pad / all_experts if all_experts else 1.0
     weights = rest + experts
     kv_read = batch * kv_bytes_per_seq
     flops = 2.0 * arch.active_params * batch / tp / pp
