@@ -247,13 +247,14 @@ def test_speed_ranges_ordered() -> None:
 
 
 def test_bad_vllm_args_become_warnings() -> None:
-    resp = run_plan(
-        request(
-            llama_31_8b(),
-            max_model_len=8192,
-            args={"max_num_seqs": "lots", "enforce_eager": "maybe"},
-        )
-    )
+    # The profile schema may reject such values itself; the planner must not
+    # rely on it (a profile built without validation), so they are put in
+    # after validation here.
+    req = request(llama_31_8b(), max_model_len=8192)
+    bad = {"max_num_seqs": "lots", "enforce_eager": "maybe"}
+    outputs = req.profile.outputs.model_copy(update={"vllm_args": bad})
+    profile = req.profile.model_copy(update={"outputs": outputs})
+    resp = run_plan(req.model_copy(update={"profile": profile}))
     assert resp.vllm_starts
     assert sum("ignored" in w for w in resp.warnings) == 2
 
