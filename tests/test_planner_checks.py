@@ -13,6 +13,7 @@ from tests.test_planner_archs import (
     GIB,
     H100,
     RTX4090,
+    gpt_oss,
     gpu,
     llama_31_8b,
     qwen25_7b,
@@ -406,3 +407,25 @@ def test_034_margin_three_gib_on_rocm() -> None:
     assert nv.per_gpu.kv_cache_gib - amd.per_gpu.kv_cache_gib == pytest.approx(
         2.0, abs=0.6
     )
+
+
+# Batch-1 inter-token latency against measured rows of
+# tests/data/vllm_speed_measurements.yaml: the measurement inside [low, high]
+# and the typical estimate within 20% (the benchmark's target).
+@pytest.mark.parametrize(
+    ("arch", "device", "version", "measured_ms"),
+    [
+        # blog-fp8kv-gptoss20b-h100-c1-fit: ITL intercept 4.03-4.07 ms (0.19.1).
+        (gpt_oss(), H100, "0.19.0", 4.05),
+        # musgrave-llama31-8b-a100-40gb-c1: 75 tok/s per user -> 13.33 ms.
+        (llama_31_8b(), gpu("A100 40GB SXM", 39.39, fp8=False, cc="8.0",
+                            bandwidth=1555, tflops=312), "0.23.0", 1000 / 75),
+    ],
+)  # fmt: skip
+def test_batch1_itl_matches_measurements(arch, device, version, measured_ms) -> None:
+    resp = run_plan(request(arch, device, version=version, max_model_len=4096,
+                            workload={"concurrency": 1, "prompt_tokens": 256,
+                                      "gen_tokens": 128}))  # fmt: skip
+    low, typical, high = resp.speed.itl_ms
+    assert low <= measured_ms <= high
+    assert typical == pytest.approx(measured_ms, rel=0.2)
