@@ -370,10 +370,51 @@ def test_case_23_gemma2_capped_before_065() -> None:
 
 
 # 26. Quantization x GPU x TP combinations that refuse to load.
-def test_case_26_fp8_on_ampere_refused() -> None:
+def test_case_26_fp8_on_ampere_runs_weight_only() -> None:
+    # The refusal of mid-2024 (vLLM 0.5) is gone in the versions planned for
+    # (0.6+): below 8.9 vLLM runs FP8 weights through the FP8 Marlin
+    # weight-only kernel (marlin_utils_fp8.py: is_fp8_marlin_supported needs
+    # capability 8.0, 7.5 from 0.30). A warning says what it costs.
     resp = run_plan(request(llama_31_8b(), RTX3090, quantization="fp8",
                             max_model_len=4096))  # fmt: skip
-    assert "compute capability 8.9" in _blockers(resp)
+    assert resp.vllm_starts, resp.blockers
+    assert any("FP8 Marlin" in w and "no FP8 compute speed-up" in w
+               for w in resp.warnings)  # fmt: skip
+    # V100 (7.0) is below the Marlin minimum in every version: refused.
+    v100 = gpu("V100 32GB", 31.74, fp8=False, cc="7.0")
+    for version, low in (("0.19.0", "8.0"), ("0.34", "7.5")):
+        old = run_plan(request(llama_31_8b(), v100, version=version,
+                               quantization="fp8", max_model_len=4096))  # fmt: skip
+        assert f"FP8 weights need compute capability {low}+" in _blockers(old)
+    # T4 (7.5): refused up to 0.29 (Marlin needs 8.0), runs from 0.30.
+    t4 = gpu("T4", 14.58, fp8=False, cc="7.5")
+    t4_old = run_plan(request(llama_31_8b(), t4, version="0.19.0",
+                              quantization="fp8", max_model_len=4096))  # fmt: skip
+    assert "FP8 weights need compute capability 8.0+" in _blockers(t4_old)
+    t4_new = run_plan(request(llama_31_8b(), t4, version="0.34",
+                              quantization="fp8", max_model_len=4096))  # fmt: skip
+    assert "FP8 weights need" not in _blockers(t4_new)
+
+
+def test_fp8_kv_on_ampere_is_a_warning_and_unknown_gpu_a_note() -> None:
+    # vLLM starts with an fp8 KV cache on A100 (stored fp8, upcast;
+    # vllm-project/vllm PR #24577): a warning, and half the KV bytes.
+    auto = run_plan(request(llama_31_8b(), A100_80, max_model_len=8192))
+    fp8 = run_plan(request(llama_31_8b(), A100_80, max_model_len=8192,
+                           kv_dtype="fp8"))  # fmt: skip
+    assert fp8.vllm_starts, fp8.blockers
+    assert any("upcast" in w for w in fp8.warnings)
+    # Llama-3.1-8B: 32 layers x 8 KV heads x 128 x 2 (K+V) x 2 B = 131,072 B
+    # per token in bf16, 65,536 in fp8.
+    assert (auto.kv_cache.bytes_per_token, fp8.kv_cache.bytes_per_token) == (
+        131_072, 65_536)  # fmt: skip
+    # A GPU known by vram_gb alone: capability unknown, never "no FP8".
+    custom = gpu("custom GPU", 80.0, fp8=False, cc=None)
+    resp = run_plan(request(llama_31_8b(), custom, max_model_len=8192,
+                            kv_dtype="fp8"))  # fmt: skip
+    assert resp.vllm_starts, resp.blockers
+    assert not any("FP8" in w for w in resp.warnings)
+    assert any("compute capability is unknown" in n for n in resp.notes)
 
 
 def test_case_26_awq_on_v100_refused() -> None:

@@ -152,7 +152,17 @@ def _make_plan(args: argparse.Namespace) -> tuple[Any, Any, Any]:
 
 
 def _cmd_plan(args: argparse.Namespace) -> int:
-    _profile, _request, plan = _make_plan(args)
+    profile, _request, plan = _make_plan(args)
+    # The plan also says what the launch files would leave out, so `plan` and
+    # `generate` never disagree silently about a flag.
+    from wizard_tui.launch import launch_warnings
+
+    try:
+        extra = [w for w in launch_warnings(profile, plan) if w not in plan.warnings]
+    except ValueError as exc:
+        extra = [str(exc)]
+    if extra:
+        plan = plan.model_copy(update={"warnings": [*plan.warnings, *extra]})
     if args.json:
         sys.stdout.write(json.dumps(plan.model_dump(mode="json"), indent=2) + "\n")
     else:
@@ -165,10 +175,14 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     from wizard_tui.profiles.store import _atomic_write
     from wizard_tui.schemas.profile import EMIT_NAMES
 
+    if not args.out.strip():
+        raise CliError("--out: empty; give the folder to write the launch files into")
     profile, _request, plan = _make_plan(args)
     emit = profile.outputs.emit
-    if args.emit:
+    if args.emit is not None:
         emit = [name.strip() for name in args.emit.split(",") if name.strip()]
+        if not emit:
+            raise CliError(f"--emit: empty (allowed: a comma-separated list of {', '.join(EMIT_NAMES)})")
         unknown = [name for name in emit if name not in EMIT_NAMES]
         if unknown:
             raise CliError(
@@ -195,7 +209,7 @@ def _cmd_generate(args: argparse.Namespace) -> int:
         raise CliError(f"--out: cannot write into {out}: {exc.strerror}") from None
     for name in files:
         print(out / name)
-    for warning in [*plan.warnings, *left_out]:
+    for warning in dict.fromkeys([*plan.warnings, *left_out]):
         print(f"warning: {warning}", file=sys.stderr)
     return EXIT_FITS if plan.fits else EXIT_DOES_NOT_FIT
 
@@ -262,11 +276,14 @@ def render_plan_text(plan: Any) -> str:
     )
     lines.append(f"largest max_model_len that starts: {plan.max_model_len_fit:,}")
     s = plan.speed
-    lines.append(
-        "speed (estimates, low/typical/high): "
-        f"ITL {s.itl_ms[1]:.1f} ms ({s.itl_ms[0]:.1f}-{s.itl_ms[2]:.1f}), "
-        f"TTFT {s.ttft_ms[1]:.0f} ms, {s.decode_tok_s_total[1]:.0f} tok/s total"
-    )
+    if len(s.itl_ms) < 3 or len(s.ttft_ms) < 2 or len(s.decode_tok_s_total) < 2:
+        lines.append(f"speed: {s.label}")  # the planner says why there is none
+    else:
+        lines.append(
+            "speed (estimates, low/typical/high): "
+            f"ITL {s.itl_ms[1]:.1f} ms ({s.itl_ms[0]:.1f}-{s.itl_ms[2]:.1f}), "
+            f"TTFT {s.ttft_ms[1]:.0f} ms, {s.decode_tok_s_total[1]:.0f} tok/s total"
+        )
     for warning in plan.warnings:
         lines.append(f"warning: {warning}")
     for item in plan.what_if:

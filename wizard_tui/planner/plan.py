@@ -530,7 +530,13 @@ def tp_valid(arch: ModelArch, tp: int) -> bool:
     return arch.num_kv_heads % tp == 0 or tp % arch.num_kv_heads == 0
 
 
-def _validity(req: PlanRequest, era: E.Era, k: Knobs, warnings: list[str]) -> list[str]:
+def _validity(
+    req: PlanRequest,
+    era: E.Era,
+    k: Knobs,
+    warnings: list[str],
+    notes: list[str],
+) -> list[str]:
     arch, gpu, prof = req.model, req.gpu, req.profile
     out: list[str] = []
     if arch.num_attention_heads % k.tp:
@@ -569,7 +575,6 @@ def _validity(req: PlanRequest, era: E.Era, k: Knobs, warnings: list[str]) -> li
             "window unsupported before 0.6.5): set max_model_len <= 4096"
         )
     cc = _capability(gpu)
-    fp8_ok = gpu.fp8 or (cc is not None and cc >= (8, 9))
     quant = prof.model.quantization
     ckpt = arch.quant.method if arch.quant else None
     if quant in _REMOVED_IN_034 and era.version[:2] >= (0, 34):
@@ -593,17 +598,8 @@ def _validity(req: PlanRequest, era: E.Era, k: Knobs, warnings: list[str]) -> li
             f"{arch.model_id} is not: use a {quant.upper()} repository, or 'fp8' "
             "for online quantization"
         )
-    if quant == "fp8" and not fp8_ok:
-        out.append(
-            f"FP8 quantization needs compute capability 8.9 or newer; {gpu.name} has "
-            f"{gpu.compute_capability or 'an older one'}: use a bfloat16 or "
-            "AWQ/GPTQ checkpoint"
-        )
-    if k.kv_dtype in _FP8_KV and not fp8_ok:
-        out.append(
-            f"kv_cache_dtype {k.kv_dtype} needs FP8 support (compute capability "
-            f"8.9+); {gpu.name} has {gpu.compute_capability or 'less'}: use 'auto'"
-        )
+    fp8_weights = quant == "fp8" or bool(ckpt and "fp8" in ckpt and not quant)
+    _fp8_checks(req, era, k, fp8_weights, out, warnings, notes)
     if k.kv_dtype in ("fp8_ds_mla", "nvfp4_ds_mla") and not K.is_mla(arch):
         out.append(
             f"kv_cache_dtype {k.kv_dtype} is only for MLA models (DeepSeek-V3.2 "
@@ -624,11 +620,6 @@ def _validity(req: PlanRequest, era: E.Era, k: Knobs, warnings: list[str]) -> li
             "Prequantized bitsandbytes models are not supported with tensor "
             f"parallel in vLLM {era.text}: use pipeline_parallel_size {k.tp} instead"
         )
-    if ckpt and "fp8" in ckpt and not fp8_ok and not quant:
-        warnings.append(
-            f"{gpu.name} has no FP8 compute: vLLM runs this FP8 checkpoint "
-            "weight-only (Marlin), slower than on Ada/Hopper"
-        )
     if era.name != E.V0 and not k.chunked and k.batched_tokens < k.max_model_len:
         out.append(
             f"max_num_batched_tokens ({k.batched_tokens}) is smaller than "
@@ -642,6 +633,68 @@ def _validity(req: PlanRequest, era: E.Era, k: Knobs, warnings: list[str]) -> li
             "enforce_eager: true"
         )
     return out
+
+
+def fp8_marlin_min_capability(era: E.Era) -> tuple[int, int]:
+    """The oldest GPU that runs FP8 weights: below compute capability 8.9 vLLM
+    falls back to the weight-only FP8 Marlin kernel, which needs 8.0 up to
+    0.29 and 7.5 from 0.30 (`quantization/utils/marlin_utils_fp8.py::
+    is_fp8_marlin_supported`, `has_device_capability(80)` then `(75)`)."""
+    return (7, 5) if era.version[:2] >= (0, 30) else (8, 0)
+
+
+def _fp8_checks(
+    req: PlanRequest,
+    era: E.Era,
+    k: Knobs,
+    fp8_weights: bool,
+    out: list[str],
+    warnings: list[str],
+    notes: list[str],
+) -> None:
+    """FP8 weights and FP8 KV below compute capability 8.9: vLLM runs both
+    (Marlin weight-only for weights; the KV cache stored in fp8 and upcast,
+    vllm-project/vllm PR #24577 runs it on A100) without FP8 tensor-core
+    speed; only weights below the Marlin minimum are refused. A GPU known by
+    its memory alone has no capability: say it is unknown, never absent."""
+    gpu = req.gpu
+    cc = _capability(gpu)
+    fp8_kv = k.kv_dtype in _FP8_KV
+    if gpu.fp8 or (cc is not None and cc >= (8, 9)) or not (fp8_weights or fp8_kv):
+        return
+    what = " and ".join(
+        x for x, on in (("FP8 weights", fp8_weights), ("FP8 KV cache", fp8_kv)) if on
+    )
+    if cc is None:
+        notes.append(
+            f"{what}: {gpu.name}'s compute capability is unknown (not in the GPU "
+            "catalog), so whether it has FP8 tensor cores (8.9+) is unknown; vLLM "
+            "runs FP8 weights weight-only (Marlin) and an fp8 KV cache upcast on "
+            "older GPUs"
+        )
+        return
+    low = fp8_marlin_min_capability(era)
+    if fp8_weights and cc < low:
+        out.append(
+            f"FP8 weights need compute capability {low[0]}.{low[1]}+ in vLLM "
+            f"{era.text} (the FP8 Marlin weight-only kernel, marlin_utils_fp8.py); "
+            f"{gpu.name} has {gpu.compute_capability}: use a bfloat16/float16 or "
+            "GPTQ checkpoint"
+        )
+    elif fp8_weights:
+        warnings.append(
+            f"{gpu.name} (compute capability {gpu.compute_capability}) has no FP8 "
+            "tensor cores (8.9+): vLLM runs the FP8 weights weight-only through the "
+            "FP8 Marlin kernel (dequantized to 16-bit for each matmul), so they "
+            "save memory but give no FP8 compute speed-up"
+        )
+    if fp8_kv:
+        warnings.append(
+            f"kv_cache_dtype {k.kv_dtype} on {gpu.name} (compute capability "
+            f"{gpu.compute_capability}, FP8 compute needs 8.9+): the cache is stored "
+            "in fp8 (half the KV memory) and upcast to 16-bit for attention, so no "
+            "FP8 attention speed-up"
+        )
 
 
 def _capability(gpu: GpuSpec) -> tuple[int, int] | None:
@@ -755,7 +808,9 @@ def _what_ifs(ctx: Context, req: PlanRequest, o: Outcome, fit_len: int) -> list[
     starts = o.starts
     # (label, Knobs field, value); the first ones matter most.
     trials: list[tuple[str, str, object]] = []
-    if k.kv_dtype in ("auto", "float16", "bfloat16") and ctx.fp8_ok:
+    # An fp8 KV cache halves KV memory on Ampere too (stored fp8, upcast).
+    fp8_kv_ok = ctx.fp8_ok or (_capability(ctx.gpu) or (0, 0)) >= (8, 0)
+    if k.kv_dtype in ("auto", "float16", "bfloat16") and fp8_kv_ok:
         mla_fp8 = K.is_mla(arch) and era.version >= (0, 34, 0)
         dtype = "fp8_ds_mla" if mla_fp8 else "fp8"
         trials.append((f"kv_cache_dtype: {dtype}", "kv_dtype", dtype))
@@ -886,7 +941,8 @@ def _explanations(o: Outcome, era: E.Era, fit_len: int) -> dict[str, str]:
 
 
 def _gib(x: float) -> float:
-    return round(x, 2)
+    # + 0.0 turns a rounded -0.0 (a tiny negative) into 0.0.
+    return round(x, 2) + 0.0
 
 
 _M = TypeVar("_M", bound=BaseModel)
@@ -920,7 +976,9 @@ def plan(req: PlanRequest) -> PlanResponse:
     era = E.era_for(prof.engine.vllm_version)
     notes = list(req.notes)
     warnings: list[str] = []
-    if prof.engine.vllm_version is None:
+    if prof.engine.vllm_version is None and not any(
+        "engine.vllm_version" in n for n in notes
+    ):
         notes.append(
             f"engine.vllm_version not set: planned for vLLM {NEWEST_VLLM_VERSION}, the "
             "newest supported"
@@ -950,7 +1008,7 @@ def plan(req: PlanRequest) -> PlanResponse:
         outcome = evaluate(ctx, base)
     k = outcome.knobs
 
-    blockers = _validity(req, era, k, warnings) + outcome.blockers
+    blockers = _validity(req, era, k, warnings, notes) + outcome.blockers
     starts = not blockers
     fit_len = _max_len_fit(ctx, outcome)
     util_needed = _util_needed(ctx, outcome)
@@ -984,6 +1042,26 @@ def plan(req: PlanRequest) -> PlanResponse:
     sp = ctx.speeds.get(speed_key)
     if sp is None:
         sp = ctx.speeds[speed_key] = estimate_speed(arch, gpu, *speed_key)
+    # No figure is better than an invented one: a GPU known by its memory
+    # alone has no bandwidth, and a plan that does not start has no speed.
+    no_speed = ""
+    if gpu.bandwidth_gbs <= 0:
+        no_speed = "unknown for this GPU (no bandwidth figure)"
+    elif not starts:
+        no_speed = "none: vLLM would not start"
+    if no_speed:
+        speed = _build(Speed, itl_ms=[], ttft_ms=[], decode_tok_s_per_seq=[],
+                       decode_tok_s_total=[], prefill_tok_s=[], label=no_speed)  # fmt: skip
+    else:
+        speed = _build(
+            Speed,
+            itl_ms=list(sp.itl_ms),
+            ttft_ms=list(sp.ttft_ms),
+            decode_tok_s_per_seq=list(sp.decode_tok_s_per_seq),
+            decode_tok_s_total=list(sp.decode_tok_s_total),
+            prefill_tok_s=list(sp.prefill_tok_s),
+            label="estimate",
+        )
 
     if k.pp > 1:
         parts = "; ".join(
@@ -1031,15 +1109,7 @@ def plan(req: PlanRequest) -> PlanResponse:
         max_model_len=k.max_model_len,
         max_model_len_fit=fit_len,
         workload=workload,
-        speed=_build(
-            Speed,
-            itl_ms=list(sp.itl_ms),
-            ttft_ms=list(sp.ttft_ms),
-            decode_tok_s_per_seq=list(sp.decode_tok_s_per_seq),
-            decode_tok_s_total=list(sp.decode_tok_s_total),
-            prefill_tok_s=list(sp.prefill_tok_s),
-            label="estimate",
-        ),
+        speed=speed,
         what_if=_what_ifs(ctx, req, outcome, fit_len),
         explanations=_explanations(outcome, era, fit_len),
         gpu_name=gpu.name,
@@ -1194,7 +1264,8 @@ def sweep(
     for device in gpus:
         ctx = Context.shared(req.model, device, era, device.interconnect or "pcie")
         base = _knobs(req.model_copy(update={"gpu": device}), era, [])
-        fp8_ok = device.fp8 or (_capability(device) or (0, 0)) >= (8, 9)
+        # An fp8 KV cache runs from Ampere (8.0) on, stored fp8 and upcast.
+        fp8_ok = device.fp8 or (_capability(device) or (0, 0)) >= (8, 0)
         for tp in tps:
             for dtype in kv_dtypes:
                 reason = ""
