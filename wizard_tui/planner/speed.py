@@ -79,24 +79,26 @@ def _split(
     weight_bytes: int,
     total_params: int,
     expert_params: int,
-    embedding_params: int,
-    head_params: int,
+    table_params: int,
+    tied: bool,
     experts_only: bool,
 ) -> tuple[float, float]:
     """(bytes of all routed experts, bytes a decode step reads of the rest),
-    all ranks. The embedding and LM head are 16-bit in every format vLLM
-    loads; the other non-expert weights take the checkpoint's average bytes
-    per parameter, or 2 B when only the experts are quantized. A step reads
-    the LM head whole but one row of the input embedding (a gather), so the
-    embedding table is left out of the bytes read."""
-    tables = 2.0 * (embedding_params + head_params)
-    body_params = max(0, total_params - embedding_params - head_params)
+    all ranks. The embedding table and LM head (one table when tied) are
+    16-bit in every format vLLM loads; the other non-expert weights take the
+    checkpoint's average bytes per parameter, or 2 B when only the experts are
+    quantized. A step reads the LM head whole but one row of the input
+    embedding (a gather): an untied embedding table is left out of the bytes
+    read, a tied one is read as the head."""
+    table_count = 1 if tied else 2
+    tables = 2.0 * table_params * table_count
+    body_params = max(0, total_params - table_params * table_count)
     body_bytes = max(0.0, weight_bytes - tables)
     per_param = body_bytes / body_params if body_params else 2.0
     rest_params = max(0, body_params - expert_params)
     rest = rest_params * (2.0 if experts_only else per_param)
     experts = min(max(0.0, body_bytes - rest), body_bytes)
-    return experts, min(rest, body_bytes) + 2.0 * head_params
+    return experts, min(rest, body_bytes) + 2.0 * table_params
 
 
 def _expert_split(arch: ModelArch) -> tuple[float, float]:
@@ -107,14 +109,13 @@ def _expert_split(arch: ModelArch) -> tuple[float, float]:
         width = arch.moe_intermediate_size or arch.intermediate_size
         moe_layers = max(0, arch.num_layers - arch.first_k_dense)
         expert_params = moe_layers * arch.num_experts * 3 * arch.hidden_size * width
-    table = arch.vocab_size * arch.hidden_size
     method = arch.quant.method if arch.quant else None
     return _split(
         arch.weight_bytes,
         arch.total_params,
         expert_params,
-        table,
-        0 if arch.tie_word_embeddings else table,
+        arch.vocab_size * arch.hidden_size,
+        arch.tie_word_embeddings,
         method in _EXPERTS_ONLY_QUANT,
     )
 
