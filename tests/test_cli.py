@@ -23,12 +23,17 @@ def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_schema_is_json_schema_with_descriptions(capsys: pytest.CaptureFixture[str]) -> None:
+def test_schema_is_json_schema_with_descriptions(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     assert main(["schema"]) == 0
     schema = json.loads(capsys.readouterr().out)
     assert schema["title"] == "vllm-wizard-tui profile"
     model = schema["$defs"]["ModelSection"]["properties"]
-    assert "max-model-len" in model["max_model_len"]["description"].lower() or "tokens" in model["max_model_len"]["description"]
+    assert (
+        "max-model-len" in model["max_model_len"]["description"].lower()
+        or "tokens" in model["max_model_len"]["description"]
+    )
     # every field of every section is documented
     for name, section in schema["$defs"].items():
         for field, spec in section.get("properties", {}).items():
@@ -69,14 +74,18 @@ def test_generate_bad_profile_writes_nothing(tmp_path: Path) -> None:
     path = tmp_path / "bad.yaml"
     path.write_text("model:\n  id: x\n  gpus: 2\n")
     out = tmp_path / "out"
-    result = run_cli("generate", "--profile", str(path), "--emit", "command", "--out", str(out))
+    result = run_cli(
+        "generate", "--profile", str(path), "--emit", "command", "--out", str(out)
+    )
     assert result.returncode == 2
     assert not out.exists()
 
 
 def test_override_is_validated(tmp_path: Path) -> None:
     path = tmp_path / "p.yaml"
-    path.write_text("model:\n  id: Qwen/Qwen3-8B\nhardware:\n  gpu_name: H100\n  gpus: 1\n")
+    path.write_text(
+        "model:\n  id: Qwen/Qwen3-8B\nhardware:\n  gpu_name: H100\n  gpus: 1\n"
+    )
     result = run_cli("plan", "--profile", str(path), "--tp", "4")
     assert result.returncode == 2
     assert "hardware.tp_size" in result.stderr and "Traceback" not in result.stderr
@@ -85,3 +94,27 @@ def test_override_is_validated(tmp_path: Path) -> None:
 def test_no_command_prints_help(capsys: pytest.CaptureFixture[str]) -> None:
     assert main([]) == 2
     assert "plan" in capsys.readouterr().out
+
+
+def test_generate_empty_out_and_emit_refused(tmp_path: Path) -> None:
+    profile = Path(__file__).parent.parent / "profiles" / "llama-3.1-8b-1x-l4.yaml"
+    result = run_cli("generate", "--profile", str(profile), "--out", "")
+    assert result.returncode == 2 and "--out: empty" in result.stderr
+    result = run_cli(
+        "generate",
+        "--profile",
+        str(profile),
+        "--emit",
+        "",
+        "--out",
+        str(tmp_path / "o"),
+    )
+    assert result.returncode == 2 and "--emit: empty" in result.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_override_error_names_no_file_line(tmp_path: Path) -> None:
+    profile = Path(__file__).parent.parent / "profiles" / "llama-3.1-8b-1x-l4.yaml"
+    result = run_cli("plan", "--profile", str(profile), "--gpus", "0")
+    assert result.returncode == 2
+    assert "(with command-line overrides): hardware.gpus: 0:" in result.stderr

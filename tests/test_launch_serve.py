@@ -277,17 +277,21 @@ def test_default_max_num_seqs_follows_vllm_034() -> None:
     assert default_max_num_seqs((0, 34, 0), 23.5, "RTX 4090") == 256
 
 
-def test_plan_values_win_over_conflicting_vllm_args() -> None:
-    profile = make_profile(
-        model={"id": "Qwen/Qwen3-8B"},
-        hardware={"gpu_name": "H100 SXM", "gpus": 2},
-        outputs={"vllm_args": {"tensor_parallel_size": 1, "model": "other/model"}},
-    )
-    argv = serve_argv(profile, make_plan(tp_size=2))
-    assert argv.count("--tensor-parallel-size") == 1
-    assert argv[argv.index("--tensor-parallel-size") + 1] == "2"
-    assert "other/model" not in argv
-    assert len(launch_warnings(profile, make_plan(tp_size=2))) == 2
+def test_vllm_args_cannot_override_profile_fields() -> None:
+    # tensor_parallel_size and model have profile fields of their own; the
+    # profile refuses them in vllm_args, so the plan and the launch files can
+    # never disagree about them.
+    with pytest.raises(ValueError, match="hardware.tp_size"):
+        make_profile(
+            model={"id": "Qwen/Qwen3-8B"},
+            hardware={"gpu_name": "H100 SXM", "gpus": 2},
+            outputs={"vllm_args": {"tensor_parallel_size": 1}},
+        )
+    with pytest.raises(ValueError, match="model.id"):
+        make_profile(
+            model={"id": "Qwen/Qwen3-8B"},
+            outputs={"vllm_args": {"model": "other/model"}},
+        )
 
 
 def test_secrets_are_never_written() -> None:

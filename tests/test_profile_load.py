@@ -83,7 +83,6 @@ def test_compat_sample_loads_with_notes() -> None:
     assert p.policy.gpu_memory_utilization == 0.9
     assert p.hardware.gpu_name == "RTX 4090"
     assert any("quantization" in note and "None" in note for note in loaded.notes)
-    assert any("vllm_version" in note for note in loaded.notes)
 
 
 def test_legacy_dtype_values_normalised(tmp_path: Path) -> None:
@@ -99,16 +98,24 @@ def test_legacy_dtype_values_normalised(tmp_path: Path) -> None:
 
 
 def test_int8_quantization_refused_with_hint(tmp_path: Path) -> None:
-    text = GOOD.replace("  max_model_len: 8192\n", "  max_model_len: 8192\n  quantization: int8\n")
+    text = GOOD.replace(
+        "  max_model_len: 8192\n", "  max_model_len: 8192\n  quantization: int8\n"
+    )
     message = refuse(write(tmp_path, text))
     assert "model.quantization" in message
     assert "W8A8" in message and "fp8" in message
 
 
 def test_kebab_vllm_args_normalised(tmp_path: Path) -> None:
-    text = GOOD + "outputs:\n  vllm_args:\n    max-num-seqs: 64\n    --enforce-eager: true\n"
+    text = (
+        GOOD
+        + "outputs:\n  vllm_args:\n    max-num-seqs: 64\n    --enforce-eager: true\n"
+    )
     loaded = read_profile(write(tmp_path, text))
-    assert loaded.profile.outputs.vllm_args == {"max_num_seqs": 64, "enforce_eager": True}
+    assert loaded.profile.outputs.vllm_args == {
+        "max_num_seqs": 64,
+        "enforce_eager": True,
+    }
 
 
 def test_bundled_profiles_load() -> None:
@@ -132,7 +139,9 @@ def test_non_utf8(tmp_path: Path) -> None:
 
 
 def test_yaml_syntax_error_has_line(tmp_path: Path) -> None:
-    message = refuse(write(tmp_path, "model:\n  id: x\n  max_model_len: [1, 2\nhardware: {}\n"))
+    message = refuse(
+        write(tmp_path, "model:\n  id: x\n  max_model_len: [1, 2\nhardware: {}\n")
+    )
     assert "YAML syntax error" in message
     assert f"{tmp_path / 'p.yaml'}:" in message
 
@@ -175,7 +184,11 @@ def test_python_and_custom_tags(tmp_path: Path, text: str) -> None:
 
 @pytest.mark.parametrize(
     ("text", "kind"),
-    [("- model\n- hardware\n", "a list"), ("just a string\n", "a single value"), ("42\n", "a single value")],
+    [
+        ("- model\n- hardware\n", "a list"),
+        ("just a string\n", "a single value"),
+        ("42\n", "a single value"),
+    ],
 )
 def test_top_level_not_a_mapping(tmp_path: Path, text: str, kind: str) -> None:
     message = refuse(write(tmp_path, text))
@@ -189,29 +202,65 @@ def test_empty_file(tmp_path: Path, text: str) -> None:
 
 
 def test_future_version(tmp_path: Path) -> None:
-    message = refuse(write(tmp_path, GOOD.replace("profile_version: 1", "profile_version: 7")))
+    message = refuse(
+        write(tmp_path, GOOD.replace("profile_version: 1", "profile_version: 7"))
+    )
     assert "profile_version: 7" in message and "newer" in message and ":1:" in message
 
 
 @pytest.mark.parametrize("value", ['"one"', "1.5", "true", "-3", "0"])
 def test_non_numeric_or_bad_version(tmp_path: Path, value: str) -> None:
-    message = refuse(write(tmp_path, GOOD.replace("profile_version: 1", f"profile_version: {value}")))
+    message = refuse(
+        write(tmp_path, GOOD.replace("profile_version: 1", f"profile_version: {value}"))
+    )
     assert "profile_version" in message
 
 
 @pytest.mark.parametrize(
     ("old", "new", "field", "expect"),
     [
-        ("max_model_len: 8192", 'max_model_len: "8192"', "model.max_model_len", "valid integer"),
-        ("max_model_len: 8192", "max_model_len: true", "model.max_model_len", "valid integer"),
+        (
+            "max_model_len: 8192",
+            'max_model_len: "8192"',
+            "model.max_model_len",
+            "valid integer",
+        ),
+        (
+            "max_model_len: 8192",
+            "max_model_len: true",
+            "model.max_model_len",
+            "valid integer",
+        ),
         ("gpus: 1", "gpus: yes", "hardware.gpus", "valid integer"),
-        ("gpu_memory_utilization: 0.9", "gpu_memory_utilization: .nan", "policy.gpu_memory_utilization", "finite"),
-        ("gpu_memory_utilization: 0.9", "gpu_memory_utilization: .inf", "policy.gpu_memory_utilization", "finite"),
-        ("max_model_len: 8192", "max_model_len: " + "9" * 40, "model.max_model_len", "less than or equal"),
-        ("gpu_memory_utilization: 0.9", "gpu_memory_utilization: 1.0e+40", "policy.gpu_memory_utilization", "less than or equal"),
+        (
+            "gpu_memory_utilization: 0.9",
+            "gpu_memory_utilization: .nan",
+            "policy.gpu_memory_utilization",
+            "finite",
+        ),
+        (
+            "gpu_memory_utilization: 0.9",
+            "gpu_memory_utilization: .inf",
+            "policy.gpu_memory_utilization",
+            "finite",
+        ),
+        (
+            "max_model_len: 8192",
+            "max_model_len: " + "9" * 40,
+            "model.max_model_len",
+            "less than or equal",
+        ),
+        (
+            "gpu_memory_utilization: 0.9",
+            "gpu_memory_utilization: 1.0e+40",
+            "policy.gpu_memory_utilization",
+            "less than or equal",
+        ),
     ],
 )
-def test_wrong_types(tmp_path: Path, old: str, new: str, field: str, expect: str) -> None:
+def test_wrong_types(
+    tmp_path: Path, old: str, new: str, field: str, expect: str
+) -> None:
     message = refuse(write(tmp_path, GOOD.replace(old, new)))
     assert field in message and expect in message
     assert "allowed:" in message
@@ -222,11 +271,18 @@ def test_wrong_types(tmp_path: Path, old: str, new: str, field: str, expect: str
     [
         ("max_model_len: 8192", "max_model_len: -5", "model.max_model_len", 4),
         ("gpus: 1", "gpus: 0", "hardware.gpus", 7),
-        ("gpu_memory_utilization: 0.9", "gpu_memory_utilization: 1.2", "policy.gpu_memory_utilization", 13),
+        (
+            "gpu_memory_utilization: 0.9",
+            "gpu_memory_utilization: 1.2",
+            "policy.gpu_memory_utilization",
+            13,
+        ),
         ("prompt_tokens: 512", "prompt_tokens: -1", "workload.prompt_tokens", 9),
     ],
 )
-def test_out_of_range(tmp_path: Path, old: str, new: str, field: str, line: int) -> None:
+def test_out_of_range(
+    tmp_path: Path, old: str, new: str, field: str, line: int
+) -> None:
     message = refuse(write(tmp_path, GOOD.replace(old, new)))
     assert f"p.yaml:{line}: {field}:" in message
     assert "allowed:" in message
@@ -239,7 +295,9 @@ def test_tp_above_gpu_count(tmp_path: Path) -> None:
 
 
 def test_unknown_enum_lists_allowed(tmp_path: Path) -> None:
-    text = GOOD.replace("  max_model_len: 8192\n", "  max_model_len: 8192\n  kv_cache_dtype: fp9\n")
+    text = GOOD.replace(
+        "  max_model_len: 8192\n", "  max_model_len: 8192\n  kv_cache_dtype: fp9\n"
+    )
     message = refuse(write(tmp_path, text))
     assert "model.kv_cache_dtype" in message and "'fp9'" in message
     assert "'fp8'" in message and "'auto'" in message
@@ -278,7 +336,9 @@ def test_missing_file(tmp_path: Path) -> None:
     assert "no such file" in refuse(tmp_path / "nope.yaml")
 
 
-def test_unreadable_file_as_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unreadable_file_as_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Root can read mode-000 files, so the permission error is simulated at
     # the open() the loader makes; the message is what a user would see.
     path = write(tmp_path, GOOD)
@@ -293,3 +353,75 @@ def test_unreadable_file_as_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 def test_null_model_section_reported(tmp_path: Path) -> None:
     message = refuse(write(tmp_path, "profile_version: 1\nmodel:\n"))
     assert "model" in message and "p.yaml:2:" in message
+
+
+# --- found by a newcomer trying to break the CLI -------------------------------
+
+
+def test_file_must_name_model_and_gpu(tmp_path: Path) -> None:
+    # The schema's defaults seed new profiles in the app; a file that leaves
+    # the model or the GPU out must not be planned for a stand-in.
+    message = refuse(write(tmp_path, "hardware:\n  gpus: 8\nmodel: {}\n"))
+    assert "model.id: missing" in message
+    assert "hardware.gpu_name: missing" in message
+    message = refuse(write(tmp_path, "profile_version: 1\n"))
+    assert "model: missing" in message
+
+
+def test_engine_knobs_in_vllm_args_checked(tmp_path: Path) -> None:
+    for knob, value, expect in [
+        ("pipeline_parallel_size", "0", "from 1"),
+        ("pipeline_parallel_size", "two", "whole number"),
+        ("max_num_seqs", "0", "from 1"),
+        ("block_size", "7", "allowed"),
+        ("kv_cache_memory_bytes", "-5", "20G"),
+        ("enforce_eager", "1", "true or false"),
+    ]:
+        message = refuse(
+            write(tmp_path, GOOD + f"outputs:\n  vllm_args:\n    {knob}: {value}\n")
+        )
+        assert (
+            "outputs.vllm_args" in message and knob in message and expect in message
+        ), message
+
+
+def test_vllm_args_that_have_a_profile_field_refused(tmp_path: Path) -> None:
+    message = refuse(
+        write(tmp_path, GOOD + "outputs:\n  vllm_args:\n    tensor_parallel_size: 8\n")
+    )
+    assert "hardware.tp_size" in message
+
+
+def test_pipeline_times_tensor_within_gpus(tmp_path: Path) -> None:
+    text = GOOD + "outputs:\n  vllm_args:\n    pipeline_parallel_size: 4\n"
+    message = refuse(write(tmp_path, text))
+    assert "TP 1 x PP 4 = 4 GPUs is more than hardware.gpus = 1" in message
+
+
+def test_version_written_as_number_explained(tmp_path: Path) -> None:
+    message = refuse(write(tmp_path, GOOD + "engine:\n  vllm_version: 0.10\n"))
+    assert (
+        "engine.vllm_version" in message and "'0.10'" in message and "quotes" in message
+    )
+
+
+def test_yaml_spelling_in_messages(tmp_path: Path) -> None:
+    message = refuse(
+        write(tmp_path, GOOD.replace("profile_version: 1", "profile_version: true"))
+    )
+    assert "profile_version: true is not a whole number (allowed: 1)" in message
+    message = refuse(
+        write(tmp_path, GOOD.replace("concurrency: 4", "concurrency: 1e3"))
+    )
+    assert "YAML read it as text" in message
+
+
+def test_section_given_as_list(tmp_path: Path) -> None:
+    message = refuse(write(tmp_path, "model: [1]\nhardware: {gpu_name: L4}\n"))
+    assert "model: must be a mapping of fields" in message
+    assert "ModelSection" not in message
+
+
+def test_empty_path() -> None:
+    with pytest.raises(ProfileError, match="no profile file name given"):
+        read_profile("")

@@ -24,7 +24,10 @@ DATA = Path(__file__).parent / "data"
 
 def test_save_then_load_round_trip(tmp_path: Path) -> None:
     profile = Profile.model_validate(
-        {"model": {"id": "Qwen/Qwen3-8B", "max_model_len": 32768}, "hardware": {"gpus": 2, "tp_size": 2}}
+        {
+            "model": {"id": "Qwen/Qwen3-8B", "max_model_len": 32768},
+            "hardware": {"gpus": 2, "tp_size": 2},
+        }
     )
     path = tmp_path / "a.yaml"
     save_profile(profile, path)
@@ -39,8 +42,20 @@ def test_file_layout(tmp_path: Path) -> None:
     assert lines[0].startswith("# vllm-wizard-tui profile")
     first_key = next(line for line in lines if not line.startswith("#"))
     assert first_key == "profile_version: 1"
-    top = [line.split(":")[0] for line in lines if line and not line.startswith((" ", "#", "-"))]
-    assert top == ["profile_version", "model", "hardware", "workload", "policy", "engine", "outputs"]
+    top = [
+        line.split(":")[0]
+        for line in lines
+        if line and not line.startswith((" ", "#", "-"))
+    ]
+    assert top == [
+        "profile_version",
+        "model",
+        "hardware",
+        "workload",
+        "policy",
+        "engine",
+        "outputs",
+    ]
 
 
 def test_compat_sample_round_trips_and_is_then_byte_stable(tmp_path: Path) -> None:
@@ -57,7 +72,9 @@ def test_compat_sample_round_trips_and_is_then_byte_stable(tmp_path: Path) -> No
 def test_bundled_profiles_are_byte_stable(tmp_path: Path) -> None:
     for source in sorted((Path(__file__).parent.parent / "profiles").glob("*.yaml")):
         loaded = read_profile(source)
-        assert dump_profile(loaded.profile, source.name) == source.read_text(), source.name
+        assert dump_profile(loaded.profile, source.name) == source.read_text(), (
+            source.name
+        )
 
 
 def test_backup_of_replaced_file(tmp_path: Path) -> None:
@@ -66,7 +83,9 @@ def test_backup_of_replaced_file(tmp_path: Path) -> None:
     before = path.read_bytes()
     loaded = read_profile(path)
     changed = loaded.profile.model_copy(
-        update={"workload": loaded.profile.workload.model_copy(update={"concurrency": 99})}
+        update={
+            "workload": loaded.profile.workload.model_copy(update={"concurrency": 99})
+        }
     )
     save_profile(changed, path, expected_fingerprint=loaded.fingerprint)
     assert (tmp_path / "a.yaml.bak").read_bytes() == before
@@ -95,7 +114,9 @@ def test_save_as_onto_existing_needs_overwrite(tmp_path: Path) -> None:
     assert (tmp_path / "a.yaml.bak").read_text() == "keep me\n"
 
 
-def test_interrupted_save_leaves_previous_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_interrupted_save_leaves_previous_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = tmp_path / "a.yaml"
     save_profile(Profile(), path)
     loaded = read_profile(path)
@@ -131,15 +152,26 @@ _text = st.text(
 ).filter(lambda s: s == s.strip())
 
 _profiles = st.builds(
-    lambda model_id, revision, dtype, kv, mml, gpus, tp, conc, mode, util, frag, args: Profile.model_validate(
-        {
-            "model": {"id": model_id, "revision": revision, "dtype": dtype, "kv_cache_dtype": kv, "max_model_len": mml},
-            "hardware": {"gpus": gpus, "tp_size": min(tp, gpus) if tp else None},
-            "workload": {"concurrency": conc, "mode": mode},
-            "policy": {"gpu_memory_utilization": util, "fragmentation_factor": frag},
-            "engine": {"vllm_version": "0.34"},
-            "outputs": {"vllm_args": args},
-        }
+    lambda model_id, revision, dtype, kv, mml, gpus, tp, conc, mode, util, frag, args: (
+        Profile.model_validate(
+            {
+                "model": {
+                    "id": model_id,
+                    "revision": revision,
+                    "dtype": dtype,
+                    "kv_cache_dtype": kv,
+                    "max_model_len": mml,
+                },
+                "hardware": {"gpus": gpus, "tp_size": min(tp, gpus) if tp else None},
+                "workload": {"concurrency": conc, "mode": mode},
+                "policy": {
+                    "gpu_memory_utilization": util,
+                    "fragmentation_factor": frag,
+                },
+                "engine": {"vllm_version": "0.34"},
+                "outputs": {"vllm_args": args},
+            }
+        )
     ),
     _text,
     st.none() | _text,

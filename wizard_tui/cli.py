@@ -51,14 +51,20 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    plan = sub.add_parser("plan", help="plan one profile (exit 0 fits, 1 does not, 2 error)")
-    plan.add_argument("--profile", required=True, metavar="FILE", help="profile YAML file")
+    plan = sub.add_parser(
+        "plan", help="plan one profile (exit 0 fits, 1 does not, 2 error)"
+    )
+    plan.add_argument(
+        "--profile", required=True, metavar="FILE", help="profile YAML file"
+    )
     plan.add_argument("--json", action="store_true", help="print the plan as JSON")
     _add_overrides(plan)
     plan.set_defaults(handler=_cmd_plan)
 
     gen = sub.add_parser("generate", help="write launch files for a profile")
-    gen.add_argument("--profile", required=True, metavar="FILE", help="profile YAML file")
+    gen.add_argument(
+        "--profile", required=True, metavar="FILE", help="profile YAML file"
+    )
     gen.add_argument(
         "--emit",
         metavar="LIST",
@@ -71,7 +77,9 @@ def _parser() -> argparse.ArgumentParser:
 
     detect = sub.add_parser("detect", help="list this host's GPUs and vLLM version")
     detect.add_argument("--json", action="store_true", help="print JSON")
-    detect.add_argument("--timeout", type=float, default=5.0, help="seconds (default 5)")
+    detect.add_argument(
+        "--timeout", type=float, default=5.0, help="seconds (default 5)"
+    )
     detect.set_defaults(handler=_cmd_detect)
 
     schema = sub.add_parser("schema", help="print the JSON Schema of a profile")
@@ -97,9 +105,13 @@ _OVERRIDES: list[tuple[str, str, str, type]] = [
 
 
 def _add_overrides(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("overrides (applied to the profile, then validated)")
+    group = parser.add_argument_group(
+        "overrides (applied to the profile, then validated)"
+    )
     for flag, section, name, kind in _OVERRIDES:
-        group.add_argument(flag, type=kind, dest=f"o_{section}_{name}", help=f"{section}.{name}")
+        group.add_argument(
+            flag, type=kind, dest=f"o_{section}_{name}", help=f"{section}.{name}"
+        )
 
 
 def _apply_overrides(profile: Any, args: argparse.Namespace, where: str) -> Any:
@@ -139,8 +151,12 @@ def _make_plan(args: argparse.Namespace) -> tuple[Any, Any, Any]:
     try:
         request = build_request(profile)
     except ResolutionError as exc:
-        raise CliError(f"{args.profile}: {exc.field}: {exc.value!r}: {exc.message}") from None
-    request = request.model_copy(update={"notes": tuple(loaded.notes) + tuple(request.notes)})
+        raise CliError(
+            f"{args.profile}: {exc.field}: {exc.value!r}: {exc.message}"
+        ) from None
+    request = request.model_copy(
+        update={"notes": tuple(loaded.notes) + tuple(request.notes)}
+    )
     try:
         plan = run_plan(request)
     except PlannerUnavailable:
@@ -182,7 +198,9 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     if args.emit is not None:
         emit = [name.strip() for name in args.emit.split(",") if name.strip()]
         if not emit:
-            raise CliError(f"--emit: empty (allowed: a comma-separated list of {', '.join(EMIT_NAMES)})")
+            raise CliError(
+                f"--emit: empty (allowed: a comma-separated list of {', '.join(EMIT_NAMES)})"
+            )
         unknown = [name for name in emit if name not in EMIT_NAMES]
         if unknown:
             raise CliError(
@@ -192,7 +210,9 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     from wizard_tui.launch import build_files, launch_warnings
 
     try:
-        files = build_files(profile, plan, list(emit), profile_yaml=dump_profile(profile))
+        files = build_files(
+            profile, plan, list(emit), profile_yaml=dump_profile(profile)
+        )
         left_out = launch_warnings(profile, plan, list(emit))
     except ValueError as exc:
         raise CliError(f"{args.profile}: {exc}") from None

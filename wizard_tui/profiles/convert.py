@@ -18,7 +18,9 @@ def profile_to_request(profile: Profile, *, allow_network: bool = False) -> Plan
     return build_request(profile, allow_network=allow_network)
 
 
-def request_to_profile(request: PlanRequest, emit: Iterable[str] | None = None) -> Profile:
+def request_to_profile(
+    request: PlanRequest, emit: Iterable[str] | None = None
+) -> Profile:
     """The profile a request was built from, with ``outputs.emit`` replaced
     when ``emit`` is given."""
     profile = request.profile

@@ -70,6 +70,10 @@ def fingerprint_bytes(data: bytes) -> str:
 
 def read_profile(path: str | os.PathLike[str]) -> LoadedProfile:
     """Read, check and validate a profile file; raise `ProfileError` if bad."""
+    if not str(path).strip():
+        raise ProfileError(
+            "<empty>", ["no profile file name given (give the path of a .yaml profile)"]
+        )
     path = Path(path)
     data = _read_bytes(path)
     text = _decode(path, data)
@@ -77,6 +81,7 @@ def read_profile(path: str | os.PathLike[str]) -> LoadedProfile:
     notes: list[str] = []
     raw = _upgrade(path, raw, lines, notes)
     profile = validate_profile(raw, str(path), lines, notes)
+    _require_identity(str(path), raw, lines)
     return LoadedProfile(profile, path, notes, fingerprint_bytes(data))
 
 
@@ -90,7 +95,9 @@ def profile_from_text(text: str, name: str = "<text>") -> LoadedProfile:
     raw, lines = parse_yaml_mapping(text, name)
     notes: list[str] = []
     raw = _upgrade(Path(name), raw, lines, notes)
-    return LoadedProfile(validate_profile(raw, name, lines, notes), Path(name), notes)
+    profile = validate_profile(raw, name, lines, notes)
+    _require_identity(name, raw, lines)
+    return LoadedProfile(profile, Path(name), notes)
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -98,11 +105,16 @@ def _read_bytes(path: Path) -> bytes:
     try:
         info = path.stat()
     except FileNotFoundError:
-        raise ProfileError(path, [f"{where}: no such file (give the path of a .yaml profile)"]) from None
+        raise ProfileError(
+            path, [f"{where}: no such file (give the path of a .yaml profile)"]
+        ) from None
     except OSError as exc:
         raise ProfileError(path, [f"{where}: cannot be read: {exc.strerror}"]) from None
     if stat.S_ISDIR(info.st_mode):
-        raise ProfileError(path, [f"{where}: is a folder, not a profile file (give a .yaml file inside it)"])
+        raise ProfileError(
+            path,
+            [f"{where}: is a folder, not a profile file (give a .yaml file inside it)"],
+        )
     if not stat.S_ISREG(info.st_mode):
         raise ProfileError(path, [f"{where}: is not a regular file"])
     if info.st_size > MAX_PROFILE_BYTES:
@@ -117,11 +129,15 @@ def _read_bytes(path: Path) -> bytes:
         with path.open("rb") as handle:
             data = handle.read(MAX_PROFILE_BYTES + 1)
     except PermissionError:
-        raise ProfileError(path, [f"{where}: permission denied (make the file readable)"]) from None
+        raise ProfileError(
+            path, [f"{where}: permission denied (make the file readable)"]
+        ) from None
     except OSError as exc:
         raise ProfileError(path, [f"{where}: cannot be read: {exc.strerror}"]) from None
     if len(data) > MAX_PROFILE_BYTES:
-        raise ProfileError(path, [f"{where}: file grew past {MAX_PROFILE_BYTES:,} bytes while reading"])
+        raise ProfileError(
+            path, [f"{where}: file grew past {MAX_PROFILE_BYTES:,} bytes while reading"]
+        )
     return data
 
 
@@ -137,14 +153,18 @@ def _decode(path: Path, data: bytes) -> str:
         line = data[: exc.start].count(b"\n") + 1
         raise ProfileError(
             path,
-            [f"{where}:{line}: not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}); save the file as UTF-8"],
+            [
+                f"{where}:{line}: not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}); save the file as UTF-8"
+            ],
         ) from None
     for index, char in enumerate(text):
         if char == "\0" or (ord(char) < 32 and char not in "\t\n\r"):
             line = text[:index].count("\n") + 1
             raise ProfileError(
                 path,
-                [f"{where}:{line}: binary control character {ord(char):#04x}; a profile is plain YAML text"],
+                [
+                    f"{where}:{line}: binary control character {ord(char):#04x}; a profile is plain YAML text"
+                ],
             )
     return text
 
@@ -153,7 +173,9 @@ class _Loader(yaml.SafeLoader):
     """PyYAML's safe loader; structure checks happen on events and nodes."""
 
 
-def parse_yaml_mapping(text: str, where: str) -> tuple[dict[str, Any], dict[tuple[str, ...], int]]:
+def parse_yaml_mapping(
+    text: str, where: str
+) -> tuple[dict[str, Any], dict[tuple[str, ...], int]]:
     """Parse untrusted YAML into a plain dict and a map of key path -> line."""
     loader = _Loader(text)
     try:
@@ -165,13 +187,20 @@ def parse_yaml_mapping(text: str, where: str) -> tuple[dict[str, Any], dict[tupl
     try:
         node = loader.get_single_node()
         if node is None:
-            raise ProfileError(where, [f"{where}: the file holds no YAML document (a profile needs at least model.id)"])
+            raise ProfileError(
+                where,
+                [
+                    f"{where}: the file holds no YAML document (a profile needs at least model.id)"
+                ],
+            )
         lines: dict[tuple[str, ...], int] = {}
         if not isinstance(node, yaml.MappingNode):
             kind = "a list" if isinstance(node, yaml.SequenceNode) else "a single value"
             raise ProfileError(
                 where,
-                [f"{where}:{node.start_mark.line + 1}: the top of a profile must be a mapping of sections (model:, hardware:, ...), not {kind}"],
+                [
+                    f"{where}:{node.start_mark.line + 1}: the top of a profile must be a mapping of sections (model:, hardware:, ...), not {kind}"
+                ],
             )
         _walk(node, (), lines, where, 0, [0])
         data = loader.construct_document(node)
@@ -190,11 +219,17 @@ def _check_events(loader: yaml.SafeLoader, where: str) -> None:
             line = event.start_mark.line + 1
             if isinstance(event, yaml.AliasEvent):
                 raise ProfileError(
-                    where, [f"{where}:{line}: YAML aliases (*{event.anchor}) are not allowed in profiles; write the value out"]
+                    where,
+                    [
+                        f"{where}:{line}: YAML aliases (*{event.anchor}) are not allowed in profiles; write the value out"
+                    ],
                 )
             if isinstance(event, yaml.NodeEvent) and event.anchor is not None:
                 raise ProfileError(
-                    where, [f"{where}:{line}: YAML anchors (&{event.anchor}) are not allowed in profiles; write the value out"]
+                    where,
+                    [
+                        f"{where}:{line}: YAML anchors (&{event.anchor}) are not allowed in profiles; write the value out"
+                    ],
                 )
             tag = getattr(event, "tag", None)
             implicit = getattr(event, "implicit", True)
@@ -204,12 +239,20 @@ def _check_events(loader: yaml.SafeLoader, where: str) -> None:
             )
             if explicit and tag not in ("!", "tag:yaml.org,2002:str"):
                 raise ProfileError(
-                    where, [f"{where}:{line}: YAML tag {tag!r} is not allowed in profiles; write plain values"]
+                    where,
+                    [
+                        f"{where}:{line}: YAML tag {tag!r} is not allowed in profiles; write plain values"
+                    ],
                 )
             if isinstance(event, yaml.DocumentStartEvent):
                 documents += 1
                 if documents > 1:
-                    raise ProfileError(where, [f"{where}:{line}: more than one YAML document; a profile is one document"])
+                    raise ProfileError(
+                        where,
+                        [
+                            f"{where}:{line}: more than one YAML document; a profile is one document"
+                        ],
+                    )
     except yaml.YAMLError as exc:
         raise ProfileError(where, [_yaml_message(where, exc)]) from None
 
@@ -224,19 +267,31 @@ def _walk(
 ) -> None:
     count[0] += 1
     if depth > _MAX_DEPTH or count[0] > _MAX_NODES:
-        raise ProfileError(where, [f"{where}:{node.start_mark.line + 1}: nested too deeply or too many values for a profile"])
+        raise ProfileError(
+            where,
+            [
+                f"{where}:{node.start_mark.line + 1}: nested too deeply or too many values for a profile"
+            ],
+        )
     lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         seen: dict[str, int] = {}
         for key_node, value_node in node.value:
             line = key_node.start_mark.line + 1
             if not isinstance(key_node, yaml.ScalarNode):
-                raise ProfileError(where, [f"{where}:{line}: {_dotted(path) or 'top level'}: keys must be plain names"])
+                raise ProfileError(
+                    where,
+                    [
+                        f"{where}:{line}: {_dotted(path) or 'top level'}: keys must be plain names"
+                    ],
+                )
             key = key_node.value
             if key in seen:
                 raise ProfileError(
                     where,
-                    [f"{where}:{line}: {_dotted(path + (key,))}: duplicate key (first given on line {seen[key]}); keep one"],
+                    [
+                        f"{where}:{line}: {_dotted(path + (key,))}: duplicate key (first given on line {seen[key]}); keep one"
+                    ],
                 )
             seen[key] = line
             lines[path + (key,)] = line
@@ -259,9 +314,11 @@ def _dotted(path: tuple[str, ...]) -> str:
     return ".".join(path)
 
 
-def _upgrade(path: Path, raw: dict[str, Any], lines: dict[tuple[str, ...], int], notes: list[str]) -> dict[str, Any]:
+def _upgrade(
+    path: Path, raw: dict[str, Any], lines: dict[tuple[str, ...], int], notes: list[str]
+) -> dict[str, Any]:
     where = str(path)
-    version = raw.get("profile_version", None)
+    version = raw.get("profile_version")
     line = lines.get(("profile_version",), 1)
     if "profile_version" not in raw:
         notes.append(f"profile_version missing; read as version {PROFILE_VERSION}")
@@ -269,7 +326,9 @@ def _upgrade(path: Path, raw: dict[str, Any], lines: dict[tuple[str, ...], int],
     if isinstance(version, bool) or not isinstance(version, int):
         raise ProfileError(
             path,
-            [f"{where}:{line}: profile_version: {version!r} is not a whole number (allowed: 1 to {PROFILE_VERSION})"],
+            [
+                f"{where}:{line}: profile_version: {_value_text(version)} is not a whole number (allowed: {_versions_allowed()})"
+            ],
         )
     if version > PROFILE_VERSION:
         raise ProfileError(
@@ -281,22 +340,72 @@ def _upgrade(path: Path, raw: dict[str, Any], lines: dict[tuple[str, ...], int],
             ],
         )
     if version < 1:
-        raise ProfileError(path, [f"{where}:{line}: profile_version: {version} is not a version (allowed: 1 to {PROFILE_VERSION})"])
+        raise ProfileError(
+            path,
+            [
+                f"{where}:{line}: profile_version: {version} is not a version (allowed: {_versions_allowed()})"
+            ],
+        )
     upgraded = migrate(raw, version, notes)
     if "profile_version" not in upgraded:
         upgraded = {"profile_version": PROFILE_VERSION, **upgraded}
-    if "engine" not in upgraded or not (upgraded.get("engine") or {}).get("vllm_version"):
-        notes.append("engine.vllm_version not set; planned for the newest supported vLLM (0.34)")
     return upgraded
 
 
+def _require_identity(
+    where: str, raw: dict[str, Any], lines: dict[tuple[str, ...], int]
+) -> None:
+    """A file must say which model and which GPU: the schema's defaults are a
+    starting point for new profiles in the app, never a silent stand-in for a
+    file that left them out."""
+    problems = []
+    model = raw.get("model")
+    if isinstance(model, dict) and "id" not in model:
+        line = lines.get(("model",), 1)
+        problems.append(
+            f"{where}:{line}: model.id: missing (allowed: a Hugging Face repo id such as "
+            "meta-llama/Llama-3.1-8B-Instruct, or a folder holding config.json)"
+        )
+    elif "model" not in raw:
+        problems.append(
+            f"{where}:1: model: missing (add a model: section with id: <Hugging Face "
+            "repo id or folder>)"
+        )
+    hardware = raw.get("hardware")
+    if (
+        isinstance(hardware, dict)
+        and "gpu_name" not in hardware
+        and "vram_gb" not in hardware
+    ):
+        line = lines.get(("hardware",), 1)
+        problems.append(
+            f"{where}:{line}: hardware.gpu_name: missing (allowed: a GPU name such as "
+            "'H100' or 'NVIDIA L40S', or hardware.vram_gb in GiB per GPU)"
+        )
+    elif "hardware" not in raw:
+        problems.append(
+            f"{where}:1: hardware: missing (add a hardware: section with gpu_name and gpus)"
+        )
+    if problems:
+        raise ProfileError(where, problems)
+
+
+def _versions_allowed() -> str:
+    return "1" if PROFILE_VERSION == 1 else f"1 to {PROFILE_VERSION}"
+
+
 def validate_profile(
-    raw: dict[str, Any], where: str, lines: dict[tuple[str, ...], int] | None = None, notes: list[str] | None = None
+    raw: dict[str, Any],
+    where: str,
+    lines: dict[tuple[str, ...], int] | None = None,
+    notes: list[str] | None = None,
 ) -> Profile:
     """Validate a parsed mapping against the schema, with located messages."""
     lines = lines or {}
     try:
-        return Profile.model_validate(raw, context={"notes": notes if notes is not None else []})
+        return Profile.model_validate(
+            raw, context={"notes": notes if notes is not None else []}
+        )
     except ValidationError as exc:
         problems = [_format_error(where, err, lines) for err in exc.errors()]
         raise ProfileError(where, _dedupe(problems)) from None
@@ -311,6 +420,8 @@ def _format_error(where: str, err: Any, lines: dict[tuple[str, ...], int]) -> st
     # Union members add their type name to the location (e.g. 'int'); drop it.
     clean = tuple(p for p in loc if p not in _TYPE_LOC_NAMES)
     line = _line_for(clean, lines)
+    file_only = where
+    where = where if line is None else f"{where}:{line}"
     name = ".".join(clean) or "profile"
     value = err.get("input")
     kind = err["type"]
@@ -320,33 +431,71 @@ def _format_error(where: str, err: Any, lines: dict[tuple[str, ...], int]) -> st
     allowed = _allowed(clean, kind, err)
     if kind == "extra_forbidden":
         hint = _did_you_mean(clean)
-        return f"{where}:{line}: {name}: unknown key{hint}"
+        return f"{where}: {name}: unknown key{hint}"
     cross = re.match(r"^([a-z_]+\.[a-z_]+|[a-z_]+): ", message)
     if not clean and cross:
         # A cross-field rule names its own field; point at that field's line.
         field_path = tuple(cross.group(1).split("."))
         line = _line_for(field_path, lines)
-        return f"{where}:{line}: {message}"
+        return f"{file_only}{'' if line is None else f':{line}'}: {message}"
+    if kind == "model_type":
+        section = clean[-1] if clean else "profile"
+        return (
+            f"{where}: {name}: {_show(value) if value is not None else 'null: '}"
+            f"must be a mapping of fields (write them indented below `{section}:`)"
+        )
+    if kind in (
+        "int_type",
+        "float_type",
+        "int_parsing",
+        "float_parsing",
+    ) and isinstance(value, str):
+        message += "; YAML read it as text: write plain digits without quotes (e.g. 1000 or 0.9)"
+    if kind == "dict_type":
+        message = "must be a mapping of key: value pairs"
     shown = _show(value)
-    text = f"{where}:{line}: {name}: {shown}{message}"
+    text = f"{where}: {name}: {shown}{message}"
     if allowed and "allowed" not in message:
         text += f" (allowed: {allowed})"
     return text
 
 
-_TYPE_LOC_NAMES = {"int", "float", "str", "bool", "list", "dict", "none", "literal", "function-after", "function-before"}
+_TYPE_LOC_NAMES = {
+    "int",
+    "float",
+    "str",
+    "bool",
+    "list",
+    "dict",
+    "none",
+    "literal",
+    "function-after",
+    "function-before",
+}
 
 
 def _show(value: Any) -> str:
+    """``value: `` as the user wrote it in YAML, or nothing for mappings and lists."""
     if isinstance(value, (dict, list)):
         return ""
-    text = repr(value)
+    return f"{_value_text(value)}: "
+
+
+def _value_text(value: Any) -> str:
+    if value is None:
+        text = "null"
+    elif isinstance(value, bool):
+        text = "true" if value else "false"
+    else:
+        text = repr(value)
     if len(text) > 60:
         text = text[:57] + "..."
-    return f"{text}: "
+    return text
 
 
-def _line_for(loc: tuple[str, ...], lines: dict[tuple[str, ...], int]) -> int:
+def _line_for(loc: tuple[str, ...], lines: dict[tuple[str, ...], int]) -> int | None:
+    if not lines:
+        return None
     for cut in range(len(loc), -1, -1):
         if loc[:cut] in lines:
             return lines[loc[:cut]]
@@ -360,7 +509,16 @@ def _allowed(loc: tuple[str, ...], kind: str, err: Any) -> str:
     ctx = err.get("ctx") or {}
     if kind in ("literal_error", "enum"):
         return str(ctx.get("expected", ""))
-    if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal", "int_type", "float_type", "int_from_float", "finite_number"):
+    if kind in (
+        "greater_than",
+        "greater_than_equal",
+        "less_than",
+        "less_than_equal",
+        "int_type",
+        "float_type",
+        "int_from_float",
+        "finite_number",
+    ):
         return _range_text(fieldinfo)
     if kind in ("bool_type",):
         return "true or false"
@@ -400,10 +558,14 @@ def _range_text(info: Any) -> str:
             high, high_open = meta.lt, True
     kind = "whole number" if info.annotation in (int, int | None) else "number"
     parts = []
+
+    def num(v: float) -> str:
+        return f"{v:,}" if isinstance(v, int) else f"{v:g}"
+
     if low is not None:
-        parts.append(f"{'>' if low_open else '>='} {low:g}")
+        parts.append(f"{'>' if low_open else '>='} {num(low)}")
     if high is not None:
-        parts.append(f"{'<' if high_open else '<='} {high:g}")
+        parts.append(f"{'<' if high_open else '<='} {num(high)}")
     text = f"a {kind}" + (" " + " and ".join(parts) if parts else "")
     if info.default is None:
         text += ", or null"
@@ -431,4 +593,8 @@ def _did_you_mean(loc: tuple[str, ...]) -> str:
 
 
 def is_finite_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    return (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+    )

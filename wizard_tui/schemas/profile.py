@@ -341,10 +341,11 @@ class EngineSection(_Section):
     def _version_text(cls, value: Any) -> Any:
         # YAML reads `0.34` as a float; a version is text. Keep the digits as
         # written only when they came as a string; a float loses `0.10` vs `0.1`.
-        if isinstance(value, float):
+        if isinstance(value, (float, int)) and not isinstance(value, bool):
             raise ValueError(
-                f"write the version in quotes, e.g. '{value}', so 0.10 is not read "
-                "as 0.1"
+                f"YAML read this as the number {value}, which loses digits (0.10 "
+                "becomes 0.1); write the version in quotes as spelled, e.g. '0.10' "
+                "or '0.34'"
             )
         return value
 
@@ -378,7 +379,11 @@ class OutputsSection(_Section):
         default_factory=dict,
         description=(
             "Extra `vllm serve` flags, snake_case names (kebab-case accepted), "
-            "values as vLLM takes them; unknown flags are kept and warned about."
+            "values as vLLM takes them (true/false for switches, null = vLLM's "
+            "default, mappings for JSON flags); unknown flags are kept and warned "
+            "about. Engine knobs the planner reads: pipeline_parallel_size, "
+            "data_parallel_size, max_num_seqs, max_num_batched_tokens, block_size, "
+            "enforce_eager, enable_chunked_prefill, kv_cache_memory_bytes."
         ),
     )
 
@@ -389,8 +394,13 @@ class OutputsSection(_Section):
             return value
         out: dict[str, Any] = {}
         for key, item in value.items():
-            if not isinstance(key, str) or not re.fullmatch(r"-{0,2}[A-Za-z0-9_-]+", key):
-                raise ValueError(f"flag name {key!r} is not a vLLM flag name")
+            if not isinstance(key, str) or not re.fullmatch(
+                r"-{0,2}[A-Za-z][A-Za-z0-9_-]*", key
+            ):
+                raise ValueError(
+                    f"flag name {key!r} is not a vLLM flag name (allowed: letters, "
+                    "digits, '_' and '-', starting with a letter)"
+                )
             snake = key.lstrip("-").replace("-", "_")
             if snake != key:
                 _note(info, f"outputs.vllm_args.{key}", key, snake)
@@ -404,6 +414,13 @@ class OutputsSection(_Section):
     def _plain_values(cls, value: dict[str, Any]) -> dict[str, Any]:
         for key, item in value.items():
             _check_plain(item, f"vllm_args.{key}")
+            if key in _OWN_FIELDS:
+                raise ValueError(
+                    f"{key} belongs in {_OWN_FIELDS[key]}, not in vllm_args "
+                    "(the planner and the launch files read it from there)"
+                )
+            if key in _KNOB_RULES and item is not None:
+                _KNOB_RULES[key](key, item)
         return value
 
     @field_validator("emit")
@@ -412,6 +429,86 @@ class OutputsSection(_Section):
         if len(set(value)) != len(value):
             raise ValueError("names each emit entry once")
         return value
+
+
+# vllm_args keys that have a profile field of their own.
+_OWN_FIELDS = {
+    "model": "model.id",
+    "revision": "model.revision",
+    "dtype": "model.dtype",
+    "quantization": "model.quantization",
+    "kv_cache_dtype": "model.kv_cache_dtype",
+    "max_model_len": "model.max_model_len",
+    "tensor_parallel_size": "hardware.tp_size",
+    "gpu_memory_utilization": "policy.gpu_memory_utilization",
+}
+
+
+def _whole(low: int, high: int) -> Any:
+    def check(key: str, item: Any) -> None:
+        if (
+            isinstance(item, bool)
+            or not isinstance(item, int)
+            or not low <= item <= high
+        ):
+            raise ValueError(
+                f"{key}: {_yaml_text(item)} is not allowed (allowed: a whole number "
+                f"from {low} to {high:,})"
+            )
+
+    return check
+
+
+def _block_size(key: str, item: Any) -> None:
+    _whole(8, 2048)(key, item)
+    if item % 8:
+        raise ValueError(
+            f"{key}: {item} is not allowed (allowed: a multiple of 8, e.g. 16 or 64; "
+            "vLLM's attention kernels page the cache in such blocks)"
+        )
+
+
+_SIZE_RE = re.compile(r"^\d+(\.\d+)?\s*[kKmMgGtT]?[iI]?[bB]?$")
+
+
+def _byte_size(key: str, item: Any) -> None:
+    if isinstance(item, str) and _SIZE_RE.match(item.strip()):
+        return
+    if isinstance(item, bool) or not isinstance(item, int) or item < 1:
+        raise ValueError(
+            f"{key}: {_yaml_text(item)} is not allowed (allowed: a whole number "
+            "> 0, or text with a k/M/G suffix like '16k' or '20G')"
+        )
+
+
+def _flag(key: str, item: Any) -> None:
+    if not isinstance(item, bool):
+        raise ValueError(
+            f"{key}: {_yaml_text(item)} is not allowed (allowed: true or false)"
+        )
+
+
+_KNOB_RULES = {
+    "pipeline_parallel_size": _whole(1, 1024),
+    "data_parallel_size": _whole(1, 4096),
+    "max_num_seqs": _whole(1, 1_000_000),
+    "max_num_batched_tokens": _byte_size,
+    "block_size": _block_size,
+    "kv_cache_memory_bytes": _byte_size,
+    "enforce_eager": _flag,
+    "enable_chunked_prefill": _flag,
+    "enable_prefix_caching": _flag,
+}
+"""Checks for the engine knobs the planner reads from vllm_args."""
+
+
+def _yaml_text(value: Any) -> str:
+    """A value as the user wrote it in YAML (null, true), not as Python shows it."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return repr(value) if isinstance(value, str) else str(value)
 
 
 def _check_plain(item: Any, where: str, depth: int = 0) -> None:
@@ -458,12 +555,21 @@ class Profile(_Section):
     @model_validator(mode="after")
     def _parallel_within_gpus(self) -> Profile:
         hw = self.hardware
-        pp = pipeline_size(self.outputs.vllm_args)
-        if hw.tp_size is not None and hw.tp_size * pp > hw.gpus:
+        args = self.outputs.vllm_args
+        pp = pipeline_size(args)
+        dp = data_parallel_size(args)
+        tp = hw.tp_size or 1
+        if tp * pp * dp > hw.gpus:
+            where = (
+                "hardware.tp_size"
+                if hw.tp_size is not None and hw.tp_size > 1
+                else "outputs.vllm_args"
+            )
+            parts = f"TP {tp} x PP {pp}" + (f" x DP {dp}" if dp > 1 else "")
             raise ValueError(
-                f"hardware.tp_size: TP {hw.tp_size} x PP {pp} = {hw.tp_size * pp} "
-                f"GPUs is more than hardware.gpus = {hw.gpus} (allowed: TP x PP <= "
-                "gpus)"
+                f"{where}: {parts} = {tp * pp * dp} GPUs is more than hardware.gpus "
+                f"= {hw.gpus} (allowed: TP x PP x DP <= gpus; raise hardware.gpus "
+                "or lower the sizes)"
             )
         if hw.gpus_per_node is not None and hw.gpus_per_node > hw.gpus:
             raise ValueError(
@@ -480,6 +586,14 @@ class Profile(_Section):
 def pipeline_size(vllm_args: dict[str, Any]) -> int:
     """PP size from `vllm_args` (pipeline_parallel_size), 1 when absent or bad."""
     value = vllm_args.get("pipeline_parallel_size", 1)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        return 1
+    return value
+
+
+def data_parallel_size(vllm_args: dict[str, Any]) -> int:
+    """DP size from `vllm_args` (data_parallel_size), 1 when absent or bad."""
+    value = vllm_args.get("data_parallel_size", 1)
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         return 1
     return value
