@@ -216,7 +216,7 @@ def test_what_if_list_has_numbers() -> None:
 def test_what_if_prefers_changes_that_make_it_start() -> None:
     resp = run_plan(request(llama_70b(), tp=2, gpus=2, max_model_len=32_768))
     assert not resp.vllm_starts
-    assert resp.what_if[0].effect.endswith("; starts")
+    assert "; starts" in resp.what_if[0].effect
 
 
 def test_explanations_cover_every_number() -> None:

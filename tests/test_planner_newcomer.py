@@ -75,3 +75,77 @@ def test_one_note_for_an_unset_vllm_version(tmp_path: Path) -> None:
     req = req.model_copy(update={"notes": tuple(loaded.notes) + tuple(req.notes)})
     notes = run_plan(req).notes
     assert sum("engine.vllm_version" in n for n in notes) == 1, notes
+
+
+def test_weights_beyond_the_gpu_ask_for_gpus_not_utilisation() -> None:
+    # Llama-3.1-70B bf16 on one H100 at util 0.90 with fp8 KV: 131.42 GiB of
+    # weights per GPU (141,107,412,992 B / 2^30) against a 0.90 x 79.19 =
+    # 71.27 GiB budget; even 1.00 x 79.19 cannot hold them.
+    resp = run_plan(request(llama_70b(), H100, util=0.9, max_model_len=8192,
+                            kv_dtype="fp8", workload={"concurrency": 16}))  # fmt: skip
+    assert not resp.vllm_starts
+    text = " ".join(resp.blockers)
+    assert "Try increasing `gpu_memory_utilization`" not in text
+    assert "Even gpu_memory_utilization 1.00 cannot hold it" in text
+    # TP 2: 65.7 GiB per GPU fits a 71.27 GiB budget with room for KV.
+    assert "use 2 GPUs (tp_size 2)" in text
+    # No advice that presumes it starts: no headroom, no "only 0 of 16 fit"
+    # and never "use fp8 KV" when KV is already fp8.
+    assert not any("headroom" in w for w in resp.warnings), resp.warnings
+    assert not any("concurrent requests fit" in w for w in resp.warnings)
+    everything = " ".join(resp.warnings + [w.change for w in resp.what_if])
+    assert "fp8 KV" not in everything and "kv_cache_dtype" not in everything
+    # The first what-if is the one that makes it start.
+    assert resp.what_if[0].change == "gpus: 2 with tp_size 2"
+    assert "; starts" in resp.what_if[0].effect
+
+
+def test_raising_utilisation_is_still_advised_when_it_helps() -> None:
+    # Llama-3.1-8B (16.06 GB = 14.96 GiB of weights) at util 0.30 of 79.19 =
+    # 23.76 GiB, max_model_len 131,072: 16 GiB of bf16 KV for one request
+    # (131,072 x 131,072 B) does not fit, but at 1.00 it does.
+    resp = run_plan(request(llama_31_8b(), H100, util=0.3, max_model_len=131_072))
+    assert not resp.vllm_starts
+    text = " ".join(resp.blockers)
+    assert "Try increasing `gpu_memory_utilization`" in text
+    assert "Even gpu_memory_utilization" not in text
+
+
+def _kv_change(effect: str) -> tuple[int, int]:
+    before, after = effect.split(" tokens")[0].removeprefix("KV cache ").split(" -> ")
+    return int(before.replace(",", "")), int(after.replace(",", ""))
+
+
+def test_what_ifs_that_change_nothing_are_not_offered() -> None:
+    # Llama-3.1-8B on an H100, 8,192 tokens, 16 requests of 1,536: the
+    # workload fits; halving max_model_len leaves the KV tokens as they are
+    # (V1 pages do not depend on it), so it is not offered; what is offered
+    # adds KV capacity, most first.
+    resp = run_plan(request(llama_31_8b(), H100, max_model_len=8192,
+                            workload={"concurrency": 16}))  # fmt: skip
+    assert resp.fits
+    assert resp.what_if, "fp8 KV and TP 2 add capacity"
+    gains = [_kv_change(w.effect) for w in resp.what_if]
+    assert all(after > before for before, after in gains), resp.what_if
+    assert [b - a for a, b in gains] == sorted([b - a for a, b in gains], reverse=True)
+    assert not any(w.change.startswith("max_model_len") for w in resp.what_if)
+    # TP 2 halves both the weights and the KV heads per GPU (more than 2x the
+    # tokens); fp8 KV halves the bytes per token (131,072 -> 65,536 B).
+    assert [w.change for w in resp.what_if][:2] == [
+        "gpus: 2 with tp_size 2", "kv_cache_dtype: fp8"]  # fmt: skip
+
+
+def test_what_ifs_when_the_workload_does_not_fit_fit_more_of_it() -> None:
+    # 64 requests of 32,768 + 1,024 tokens need about 2.2M KV tokens; an
+    # H100 holds about 0.4M in bf16 with Llama-3.1-8B: the workload does not
+    # fit, and each change offered fits more of it.
+    resp = run_plan(request(llama_31_8b(), H100, max_model_len=65_536,
+                            workload={"concurrency": 64, "prompt_tokens": 32_768,
+                                      "gen_tokens": 1024}))  # fmt: skip
+    assert resp.vllm_starts and not resp.fits
+    now = resp.workload.concurrency_fit
+    for w in resp.what_if:
+        assert "requests fit" in w.effect, w
+        if "of the workload's" in w.effect:
+            fit = int(w.effect.split("; starts, ")[1].split(" of ")[0])
+            assert fit > now, w

@@ -347,6 +347,48 @@ def _evaluate(ctx: Context, k: Knobs) -> Outcome:
     return o
 
 
+def _kv_ok(o: Outcome) -> bool:
+    """The KV cache holds one max_model_len request (the startup checks on
+    memory, without the free-memory check)."""
+    if o.kv <= 0 or o.blocks <= 0:
+        return False
+    if o.layout.v0:
+        return o.tokens >= o.knobs.max_model_len
+    return o.request_gib <= o.check_gib
+
+
+def _beyond_full_gpu(ctx: Context, o: Outcome) -> str:
+    """The hint when even gpu_memory_utilization 1.0 cannot start this
+    configuration (raising it would not help): the GPUs a larger TP needs, or
+    a shorter max_model_len. Empty when 1.0 would do."""
+    k = o.knobs
+    full = o if k.util >= 1.0 else evaluate(ctx, k._replace(util=1.0))
+    if _kv_ok(full):
+        return ""
+    if full.kv > 0 and full.blocks > 0:
+        est = 0
+        if not full.layout.v0 and full.check_gib > 0:
+            est = full.layout.max_len_fit(
+                full.check_gib * GIB, _in_flight(k), k.max_model_len
+            )
+        shorter = f"set max_model_len <= {est}, " if est > 0 else ""
+    else:
+        shorter = ""
+    held = full.weights + full.activation + full.non_torch
+    held += full.graphs if full.graphs_charged else 0.0
+    for t in ctx.valid_tps:
+        if t > k.tp and _kv_ok(evaluate(ctx, k._replace(tp=t))):
+            more = f"use {t * k.pp} GPUs (tp_size {t})"
+            break
+    else:
+        more = "split it over more GPUs with pipeline_parallel_size"
+    return (
+        f"Even gpu_memory_utilization 1.00 cannot hold it ({held:.2f} GiB of "
+        f"weights, activation and non-torch memory on a {full.total:.2f} GiB GPU): "
+        f"{shorter}{more} or use a quantized checkpoint"
+    )
+
+
 def _startup_blockers(ctx: Context, o: Outcome) -> None:
     """Why vLLM would refuse to start, in its own words with our numbers."""
     k, era = o.knobs, ctx.era
@@ -355,6 +397,8 @@ def _startup_blockers(ctx: Context, o: Outcome) -> None:
         if era.name == E.V1_EXTENSIBLE and k.util >= 1.0
         else "Try increasing `gpu_memory_utilization` or decreasing `max_model_len`"
     )
+    if not _kv_ok(o):
+        hint = _beyond_full_gpu(ctx, o) or hint
     if era.checks_free_memory and k.kv_cache_memory_bytes is None:
         free = k.total_gib - k.overhead_gib - CUDA_CONTEXT_GIB
         if free < o.usable:
@@ -800,7 +844,13 @@ def _workload(req: PlanRequest, o: Outcome) -> WorkloadFit:
     )
 
 
-def _what_ifs(ctx: Context, req: PlanRequest, o: Outcome, fit_len: int) -> list[WhatIf]:
+def _what_ifs(
+    ctx: Context,
+    req: PlanRequest,
+    o: Outcome,
+    fit_len: int,
+    plan_starts: bool = True,
+) -> list[WhatIf]:
     """Single changes worth trying, each re-evaluated (the stage terms they
     share with the plan come from the context's memo), best three first."""
     k = o.knobs
@@ -833,18 +883,34 @@ def _what_ifs(ctx: Context, req: PlanRequest, o: Outcome, fit_len: int) -> list[
     if era.name != E.V0 and k.batched_tokens > 2048 and k.chunked:
         trials.append(("max_num_batched_tokens: 2048", "batched_tokens", 2048))
 
+    # Useful to the current verdict, best first: when vLLM does not start,
+    # what makes it start; when the workload does not fit, what fits more of
+    # it; when it fits, what gives the most KV capacity. A change that does
+    # not improve on the plan is not offered.
+    wanted = req.profile.workload.concurrency
+    starts = starts and plan_starts
+    fit_now = _workload(req, o).concurrency_fit if starts else 0
+    level = 0 if not starts else (1 if fit_now < wanted else 2)
     scored = []
-    for label, name, value in trials[:4]:
+    for label, name, value in trials:
         t = evaluate(ctx, k._replace(**{name: value}))
-        rank = (0 if (t.starts and not starts) else 1, o.tokens - t.tokens)
-        scored.append((rank, label, t))
+        fit = _workload(req, t).concurrency_fit if t.starts else 0
+        t_level = 0 if not t.starts else (1 if fit < wanted else 2)
+        gain = (fit - fit_now) if level == 1 else (t.tokens - o.tokens)
+        if t_level < level or (t_level == level and gain <= 0):
+            continue
+        scored.append(((-t_level, -gain), label, t, fit))
     scored.sort(key=_first)
     out = []
     before = f"KV cache {o.tokens:,} -> "
     after = f" max concurrency {o.concurrency:.2f}x -> "
-    for _, label, t in scored[:3]:
+    for _, label, t, fit in scored[:3]:
         pct = f" ({(t.tokens - o.tokens) / o.tokens:+.0%})" if o.tokens else ""
         verdict = "starts" if t.starts else "still does not start"
+        if t.starts and fit >= wanted:
+            verdict += f", the workload's {wanted} requests fit"
+        elif t.starts:
+            verdict += f", {fit} of the workload's {wanted} requests fit"
         effect = (
             f"{before}{t.tokens:,} tokens{pct},{after}{t.concurrency:.2f}x; {verdict}"
         )
@@ -1024,7 +1090,7 @@ def plan(req: PlanRequest) -> PlanResponse:
     headroom_ok = outcome.free >= prof.policy.headroom_gb
     fits = starts and workload.concurrency_fit >= prof.workload.concurrency
     fits = fits and headroom_ok
-    _advise(req, era, outcome, workload, headroom_ok, warnings)
+    _advise(req, era, outcome, workload, headroom_ok, warnings, starts)
 
     batch = max(1, min(prof.workload.concurrency, k.max_num_seqs))
     quant_fp8 = bool(arch.quant and "fp8" in (arch.quant.method or ""))
@@ -1110,7 +1176,7 @@ def plan(req: PlanRequest) -> PlanResponse:
         max_model_len_fit=fit_len,
         workload=workload,
         speed=speed,
-        what_if=_what_ifs(ctx, req, outcome, fit_len),
+        what_if=_what_ifs(ctx, req, outcome, fit_len, starts),
         explanations=_explanations(outcome, era, fit_len),
         gpu_name=gpu.name,
         model_source=arch.source,
@@ -1138,8 +1204,10 @@ def _advise(
     workload: WorkloadFit,
     headroom_ok: bool,
     warnings: list[str],
+    starts: bool = True,
 ) -> None:
-    """Warnings that say what to change, with numbers."""
+    """Warnings that say what to change, with numbers (those that presume
+    vLLM starts only when it does)."""
     prof, k = req.profile, o.knobs
     args = prof.outputs.vllm_args
     if workload.tokens_per_request > k.max_model_len:
@@ -1148,7 +1216,13 @@ def _advise(
             f"longer than max_model_len {k.max_model_len}: raise max_model_len or "
             "shorten the workload"
         )
-    elif o.starts and workload.concurrency_fit < prof.workload.concurrency:
+    elif starts and workload.concurrency_fit < prof.workload.concurrency:
+        # Never suggest what is already in effect (fp8 KV when KV is fp8).
+        fixes = ["more GPUs", "a shorter max_model_len", "fewer requests"]
+        if k.kv_dtype in ("auto", "float16", "bfloat16") and (
+            (_capability(req.gpu) or (0, 0)) >= (8, 0) or req.gpu.fp8
+        ):
+            fixes.insert(0, "fp8 KV")
         warnings.append(
             f"only {workload.concurrency_fit} of the {prof.workload.concurrency} "
             f"concurrent requests fit in {o.tokens:,} KV tokens"
@@ -1157,9 +1231,12 @@ def _advise(
                 if workload.concurrency_fit == k.max_num_seqs
                 else ""
             )
-            + ": use fp8 KV, more GPUs, a shorter max_model_len or fewer requests"
+            + ": use "
+            + ", ".join(fixes[:-1])
+            + f" or {fixes[-1]}"
         )
-    if not headroom_ok:
+    # Headroom advice presumes vLLM starts; the blockers say what to change.
+    if starts and not headroom_ok:
         warnings.append(
             f"headroom: {o.free:.2f} GiB per GPU stays free, policy.headroom_gb asks "
             f"for {prof.policy.headroom_gb:.2f}: lower gpu_memory_utilization by "
