@@ -10,6 +10,7 @@ every form to show it.
 
 from __future__ import annotations
 
+import asyncio
 import difflib
 import logging
 import time
@@ -30,7 +31,7 @@ from wizard_tui.tui.dialogs.text import diff_text
 from wizard_tui.tui.fields import ALL_FIELDS
 from wizard_tui.tui.planning import PlanOutcome, compute_plan
 from wizard_tui.tui.screens import WizardScreen
-from wizard_tui.tui.steps import STEPS, HardwareStep, ModelStep, ReviewStep
+from wizard_tui.tui.steps import STEPS, HardwareStep, ModelStep, ReviewStep, make_step
 from wizard_tui.tui.steps.forms import Detection
 from wizard_tui.tui.widgets.fit_panel import FitPanel
 from wizard_tui.tui.widgets.sidebar import Sidebar
@@ -93,6 +94,7 @@ class WizardApp(App[None]):
         self._screen_ready = False
         self._pending: list[tuple[Any, tuple[Any, ...]]] = []
         self._inline_ok = False
+        self._mount_lock = asyncio.Lock()
         """Plan on the event loop: the last plan was fast and only workload or
         policy fields changed since (no model or GPU to resolve)."""
         self.plans_started = 0
@@ -121,8 +123,26 @@ class WizardApp(App[None]):
         self._refresh_bar()
         pending, self._pending = self._pending, []
         for callback, args in pending:
-            callback(*args)
+            _unless_gone(callback, *args)
         self.call_after_refresh(self._focus_step)
+
+    async def _ensure_step(self, step_id: str) -> None:
+        """Mount step `step_id` if it is not there yet, showing the current
+        profile and what is known (GPU names, the last plan's facts).
+
+        The wizard screen composes every step (the DOM ids of CONTRACT.md
+        exist from the start); this only rebuilds a step that was removed.
+        Building the steps after the first paint was tried: it saved no
+        measurable start-up time and raced with quitting early."""
+        async with self._mount_lock:
+            switcher = self.wizard.query_one("#steps", ContentSwitcher)
+            if switcher.query_children(f"#{step_id}"):
+                return
+            step = make_step(step_id, self.profile)
+            await switcher.add_content(step)
+            if isinstance(step, HardwareStep):
+                step.set_suggestions(self.gpu_names)
+                step.show_gpu(self.outcome.gpu if self.outcome else None)
 
     @property
     def dirty(self) -> bool:
@@ -147,10 +167,11 @@ class WizardApp(App[None]):
 
     # ------------------------------------------------------------------ steps
 
-    def action_go(self, step_id: str) -> None:
+    async def action_go(self, step_id: str) -> None:
         """Show step `step_id` and focus its first field."""
         if step_id not in STEP_IDS:
             return
+        await self._ensure_step(step_id)
         self.step = step_id
         self.wizard.query_one("#steps", ContentSwitcher).current = step_id
         self._refresh_bar()
@@ -158,9 +179,9 @@ class WizardApp(App[None]):
             self._show_review()
         self._focus_step()
 
-    def action_next_step(self, delta: int) -> None:
+    async def action_next_step(self, delta: int) -> None:
         index = (STEP_IDS.index(self.step) + delta) % len(STEP_IDS)
-        self.action_go(STEP_IDS[index])
+        await self.action_go(STEP_IDS[index])
 
     def action_help(self) -> None:
         focused = self.focused
@@ -252,7 +273,8 @@ class WizardApp(App[None]):
         self.plans_shown += 1
         model = self.wizard.query_one(ModelStep)
         model.show_arch(outcome.model, outcome.problem if not outcome.model else None)
-        self.wizard.query_one(HardwareStep).show_gpu(outcome.gpu)
+        for hardware in self.wizard.query(HardwareStep):
+            hardware.show_gpu(outcome.gpu)
         self._show_outcome()
 
     def _show_outcome(self) -> None:
@@ -281,9 +303,9 @@ class WizardApp(App[None]):
         else:
             review.show_plan(outcome.profile, outcome.plan, outcome.problem)
 
-    def detect_host(self) -> None:
+    async def detect_host(self) -> None:
         """Go to the Hardware step and detect this host's GPUs."""
-        self.action_go("hardware")
+        await self.action_go("hardware")
         self.wizard.query_one(HardwareStep).start_detect()
 
     @on(HardwareStep.Detected)
@@ -373,7 +395,8 @@ class WizardApp(App[None]):
     def _suggestions(self, ids: list[str], names: list[str]) -> None:
         self.gpu_names = names
         self.wizard.query_one(ModelStep).set_suggestions(ids)
-        self.wizard.query_one(HardwareStep).set_suggestions(names)
+        for hardware in self.wizard.query(HardwareStep):
+            hardware.set_suggestions(names)
 
     @on(Sidebar.OpenRequested)
     def _open_requested(self, event: Sidebar.OpenRequested) -> None:
@@ -607,11 +630,8 @@ class WizardApp(App[None]):
         def deliver() -> None:
             if not self._screen_ready:
                 self._pending.append((callback, args))
-                return
-            try:
-                callback(*args)  # type: ignore[operator]
-            except NoMatches:
-                log.debug("dropped a worker result at shutdown")
+            else:
+                _unless_gone(callback, *args)
 
         try:
             self.call_from_thread(deliver)
@@ -623,6 +643,15 @@ class WizardApp(App[None]):
     def run(self, *args: object, **kwargs: object) -> None:  # type: ignore[override]
         kwargs.setdefault("mouse", self.mouse)
         return super().run(*args, **kwargs)  # type: ignore[arg-type]
+
+
+def _unless_gone(callback: Any, *args: Any) -> None:
+    """Run `callback`, unless the widgets it updates are gone: the app is
+    shutting down while a worker's result arrives."""
+    try:
+        callback(*args)
+    except NoMatches:
+        log.debug("dropped a result: the app is closing")
 
 
 def _label(dom_id: str) -> str:

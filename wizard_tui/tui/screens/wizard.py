@@ -13,14 +13,7 @@ from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer
 
 from wizard_tui.schemas.profile import Profile
-from wizard_tui.tui.steps import (
-    STEPS,
-    HardwareStep,
-    ModelStep,
-    PolicyStep,
-    ReviewStep,
-    WorkloadStep,
-)
+from wizard_tui.tui.steps import STEPS, make_step
 from wizard_tui.tui.widgets.fit_panel import FitPanel
 from wizard_tui.tui.widgets.sidebar import Sidebar
 from wizard_tui.tui.widgets.step_bar import StepBar
@@ -41,10 +34,7 @@ class WizardScreen(Screen[None]):
         with Horizontal(id="body"):
             yield Sidebar(id="sidebar")
             with ContentSwitcher(initial="model", id="steps"):
-                yield ModelStep(profile, id="model")
-                yield HardwareStep(profile, id="hardware")
-                yield WorkloadStep(profile, id="workload")
-                yield PolicyStep(profile, id="policy")
-                yield ReviewStep(id="review")
+                for step_id, _, _ in STEPS:
+                    yield make_step(step_id, profile)
             yield FitPanel(id="fit-panel")
         yield Footer(compact=True)

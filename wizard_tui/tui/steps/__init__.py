@@ -4,6 +4,9 @@ user typed, valid or not) stay alive while the user moves between steps."""
 
 from __future__ import annotations
 
+from textual.widget import Widget
+
+from wizard_tui.schemas.profile import Profile
 from wizard_tui.tui.steps.forms import HardwareStep, ModelStep, PolicyStep, WorkloadStep
 from wizard_tui.tui.steps.review import ReviewStep
 
@@ -15,6 +18,20 @@ STEPS: tuple[tuple[str, str, str], ...] = (
     ("review", "Review", "f6"),
 )
 """(step id, title, key) in wizard order."""
+
+
+def make_step(step_id: str, profile: Profile) -> Widget:
+    """A new widget for step `step_id`, showing `profile`."""
+    if step_id == "review":
+        return ReviewStep(id="review")
+    forms = {
+        "model": ModelStep,
+        "hardware": HardwareStep,
+        "workload": WorkloadStep,
+        "policy": PolicyStep,
+    }
+    return forms[step_id](profile, id=step_id)
+
 
 __all__ = [
     "STEPS",

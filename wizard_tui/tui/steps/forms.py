@@ -107,13 +107,24 @@ class HardwareStep(StepForm):
     def compose_extra(self) -> ComposeResult:
         yield Static("", id="gpu-facts", classes="facts")
 
+    gpu: GpuSpec | None = None
+    gpu_names: list[str] = []
+
+    def on_mount(self) -> None:
+        self.show_gpu(self.gpu)
+        self.set_suggestions(self.gpu_names)
+
     def show_gpu(self, gpu: GpuSpec | None) -> None:
-        self.query_one("#gpu-facts", Static).update(describe_gpu(gpu))
+        """Show the resolved GPU's facts (kept until the step is mounted)."""
+        self.gpu = gpu
+        for facts in self.query("#gpu-facts").results(Static):
+            facts.update(describe_gpu(gpu))
 
     def set_suggestions(self, names: list[str]) -> None:
-        self.query_one("#gpu-name", Input).suggester = SuggestFromList(
-            names, case_sensitive=False
-        )
+        """Complete GPU names from `names` (kept until the step is mounted)."""
+        self.gpu_names = names
+        for field in self.query("#gpu-name").results(Input):
+            field.suggester = SuggestFromList(names, case_sensitive=False)
 
     @on(Button.Pressed, "#detect")
     def _detect_pressed(self, event: Button.Pressed) -> None:
