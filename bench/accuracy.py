@@ -223,6 +223,13 @@ def full_prediction(
         value = _setting(case, name)
         if value:
             args[name] = value
+    if "max_num_seqs" not in args:
+        # The log is a plain `vllm serve`: vLLM's default max_num_seqs, not the
+        # planner's (which caps an unset one at what fits, for launch files).
+        era = E.era_for(version_of(case))
+        args["max_num_seqs"] = E.default_batch_limits(
+            era, gpu.name, gpu.cuda_total_gib
+        )[0]
     tp = int(case.get("tensor_parallel_size") or 1)
     length = case.get("max_model_len") or rep.get("max_concurrency_tokens_per_request")
     profile = Profile.model_validate(

@@ -51,8 +51,10 @@ def make_plan(**overrides: Any) -> PlanResponse:
 
     Defaults: TP 1, PP 1, max_model_len 32,768, KV 400,000 tokens, so
     max_concurrency = 400,000 / 32,768 = 12.2 (vLLM's formula); the
-    planner's engine suggestions are max_num_seqs 256, max_num_batched_tokens
-    8,192.
+    planner's engine values are max_num_seqs 12 (an unset one capped at
+    max(workload concurrency 4, floor(12.2)) = 12) and max_num_batched_tokens
+    8,192. Scenarios that change the lengths give the max_num_seqs the
+    planner would pick for them.
     """
     values: dict[str, Any] = {
         "fits": True,
@@ -85,7 +87,7 @@ def make_plan(**overrides: Any) -> PlanResponse:
             prefill_tok_s=[1, 2, 3],
         ),
         "gpu_name": "H100 SXM",
-        "max_num_seqs": 256,
+        "max_num_seqs": 12,
         "max_num_batched_tokens": 8_192,
     }
     values.update(overrides)
@@ -136,9 +138,12 @@ def scenarios(model_dir: Path | None = None) -> dict[str, tuple[Profile, PlanRes
                 tp_size=4,
                 pp_size=2,
                 max_model_len=8192,
+                # 1,200,000 / 8,192 = 146.5 at once -> max_num_seqs 146;
+                # chunked prefill off: max_num_batched_tokens is at least
+                # max_model_len 8,192 (vllm/config/scheduler.py).
                 max_concurrency=1_200_000 / 8192,
-                max_num_seqs=512,
-                max_num_batched_tokens=4096,
+                max_num_seqs=146,
+                max_num_batched_tokens=8192,
             ),
         ),
         "multi_node": (
@@ -147,7 +152,14 @@ def scenarios(model_dir: Path | None = None) -> dict[str, tuple[Profile, PlanRes
                 hardware={"gpu_name": "H100 SXM", "gpus": 16, "gpus_per_node": 8},
                 outputs={"vllm_args": {"pipeline_parallel_size": 2}},
             ),
-            make_plan(tp_size=8, pp_size=2, max_model_len=16384, max_concurrency=3.4),
+            # max(workload concurrency 4, floor(3.4)) = 4.
+            make_plan(
+                tp_size=8,
+                pp_size=2,
+                max_model_len=16384,
+                max_concurrency=3.4,
+                max_num_seqs=4,
+            ),
         ),
         "hostile": (
             make_profile(
@@ -183,7 +195,10 @@ def scenarios(model_dir: Path | None = None) -> dict[str, tuple[Profile, PlanRes
                 model={"id": "Qwen/Qwen3-8B", "max_model_len": 131072},
                 workload={"concurrency": 2},
             ),
-            make_plan(max_model_len=131072, max_concurrency=400_000 / 131072),
+            # 400,000 / 131,072 = 3.05 -> max(concurrency 2, 3) = 3.
+            make_plan(
+                max_model_len=131072, max_concurrency=400_000 / 131072, max_num_seqs=3
+            ),
         ),
     }
     if model_dir is not None:

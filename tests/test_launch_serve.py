@@ -20,14 +20,12 @@ from tests.test_launch_fixtures import (
 )
 from wizard_tui.launch import launch_warnings, serve_argv
 from wizard_tui.launch.flags import FlagError, flag_args, target_version
-from wizard_tui.launch.serve import default_max_num_seqs
-from wizard_tui.schemas.plan import WorkloadFit
 
 
 def test_single_gpu_argv_is_exactly_the_plan() -> None:
     profile, plan = scenarios()["single_gpu"]
-    # max_num_seqs: KV 400,000 tokens / max_model_len 32,768 = 12.2 requests at
-    # once -> floor 12, below the planner's 256 and vLLM's H100 default 1,024.
+    # max_num_seqs: the plan's 12 (KV 400,000 tokens / max_model_len 32,768 =
+    # 12.2 requests at once -> floor 12, the planner's cap), written as is.
     assert serve_argv(profile, plan) == [
         "vllm",
         "serve",
@@ -212,69 +210,60 @@ def test_bitsandbytes_is_refused_on_034_only() -> None:
     assert argv[argv.index("--quantization") + 1] == "bitsandbytes"
 
 
-def test_max_num_seqs_never_above_what_fits() -> None:
-    # 131,072-token requests: 400,000 / 131,072 = 3.05 -> 3 at once; the
-    # workload asks for 2, so the full-length figure decides.
+def test_engine_knobs_are_exactly_the_plans() -> None:
+    # The planner alone decides max_num_seqs (capped at what fits when
+    # vllm_args leaves it unset): the launch writes plan.max_num_seqs as is,
+    # with no second rule (3 here: 400,000 / 131,072 = 3.05 at once).
     profile, plan = scenarios()["long_context"]
     argv = serve_argv(profile, plan)
     assert argv[argv.index("--max-num-seqs") + 1] == "3"
-    explicit = make_profile(
+    assert argv[argv.index("--max-num-batched-tokens") + 1] == "8192"
+    # A plan made with a larger value (the profile's own) gets that value.
+    argv = serve_argv(profile, make_plan(max_num_seqs=64))
+    assert argv[argv.index("--max-num-seqs") + 1] == "64"
+    # A vllm_args value the plan was not made with is left out, with a warning.
+    stale = make_profile(
         model={"id": "Qwen/Qwen3-8B"},
-        workload={"concurrency": 2},
         outputs={"vllm_args": {"max_num_seqs": 64}},
     )
-    argv = serve_argv(explicit, plan)
+    argv = serve_argv(stale, plan)
     assert argv[argv.index("--max-num-seqs") + 1] == "3"
-    assert any("lowered to 3" in w for w in launch_warnings(explicit, plan))
-
-
-def test_max_num_seqs_runs_the_workload_the_plan_says_fits() -> None:
-    # 3 full-length requests fit, but 8 requests of 512 + 256 tokens fit at once
-    # too (concurrency_fit 520): the server must run the 8 the plan promised.
-    _, plan = scenarios()["long_context"]
-    profile = make_profile(
-        model={"id": "Qwen/Qwen3-8B", "max_model_len": 131072},
-        workload={"concurrency": 8},
+    assert any(
+        "max_num_seqs = 64 left out: the plan's max_num_seqs (3)" in w
+        for w in launch_warnings(stale, plan)
     )
-    argv = serve_argv(profile, plan)
-    assert argv[argv.index("--max-num-seqs") + 1] == "8"
 
 
-def test_max_num_seqs_floor_is_one() -> None:
-    # Not even one full request fits and the workload does not fit either.
-    profile = make_profile(model={"id": "Qwen/Qwen3-8B"})
-    plan = make_plan(
-        max_concurrency=0.4, max_num_seqs=0, workload=WorkloadFit(concurrency_fit=0)
-    )
-    argv = serve_argv(profile, plan)
-    assert argv[argv.index("--max-num-seqs") + 1] == "1"
-
-
-def test_max_num_seqs_left_to_vllm_when_its_default_fits() -> None:
-    # 1,200,000 / 1,024 = 1,171 requests fit; no suggestion; H100 default 1,024.
+def test_no_plan_figure_writes_the_profiles_own_or_nothing() -> None:
+    # A plan that gives no engine values (0) leaves them to vLLM's defaults.
     profile = make_profile(model={"id": "Qwen/Qwen3-8B"})
     plan = make_plan(max_concurrency=1171.9, max_num_seqs=0, max_num_batched_tokens=0)
     argv = serve_argv(profile, plan)
     assert "--max-num-seqs" not in argv
     assert "--max-num-batched-tokens" not in argv
-
-
-def test_engine_knobs_from_vllm_args_win_over_the_plan() -> None:
-    profile = make_profile(
+    # Without a plan, vllm_args' values as given.
+    own = make_profile(
         model={"id": "Qwen/Qwen3-8B"},
         outputs={"vllm_args": {"max_num_seqs": 8, "max_num_batched_tokens": "16k"}},
     )
-    argv = serve_argv(profile, make_plan())
+    argv = serve_argv(own, None)
     assert argv[argv.index("--max-num-seqs") + 1] == "8"
     assert argv[argv.index("--max-num-batched-tokens") + 1] == "16k"
 
 
-def test_default_max_num_seqs_follows_vllm_034() -> None:
-    # VLLM_MEMORY.md c.9: >= 160 GiB -> 1,024; >= 70 GiB and not A100 -> 1,024.
-    assert default_max_num_seqs((0, 34, 0), 79.19, "H100 SXM") == 1024
-    assert default_max_num_seqs((0, 34, 0), 79.15, "A100 80GB") == 256
-    assert default_max_num_seqs((0, 34, 0), 178.35, "B200") == 1024
-    assert default_max_num_seqs((0, 34, 0), 23.5, "RTX 4090") == 256
+def test_engine_knobs_from_vllm_args_reach_the_plan_and_the_argv() -> None:
+    # vllm_args' 8 and "16k" (16,000: lowercase k is decimal in vLLM's
+    # human_readable_int) are what the planner plans with; the launch writes
+    # the plan's figures, and no warning since they agree.
+    profile = make_profile(
+        model={"id": "Qwen/Qwen3-8B"},
+        outputs={"vllm_args": {"max_num_seqs": 8, "max_num_batched_tokens": "16k"}},
+    )
+    plan = make_plan(max_num_seqs=8, max_num_batched_tokens=16_000)
+    argv = serve_argv(profile, plan)
+    assert argv[argv.index("--max-num-seqs") + 1] == "8"
+    assert argv[argv.index("--max-num-batched-tokens") + 1] == "16000"
+    assert not any("max_num" in w for w in launch_warnings(profile, plan))
 
 
 def test_vllm_args_cannot_override_profile_fields() -> None:
@@ -396,20 +385,25 @@ def test_vllm_args_values_vllm_would_refuse(name: str, value: object) -> None:
 
 
 def test_batched_tokens_cover_max_model_len_when_chunking_is_off() -> None:
-    # vLLM refuses max_num_batched_tokens (4,096) < max_model_len (32,768)
-    # without chunked prefill; the launch file raises it to 32,768.
-    profile = make_profile(
-        model={"id": "Qwen/Qwen3-8B"},
-        outputs={
-            "vllm_args": {
-                "enable_chunked_prefill": False,
-                "max_num_batched_tokens": 4096,
-            }
-        },
-    )
-    argv = serve_argv(profile, make_plan())
+    # vLLM refuses max_num_batched_tokens < max_model_len without chunked
+    # prefill (vllm/config/scheduler.py). The planner decides: left unset, it
+    # plans with max(max_model_len 32,768, the default 8,192) = 32,768, and
+    # the launch writes that; set to 4,096, the plan says vLLM will not start.
+    from tests.test_planner_archs import qwen3_8b, request
+    from wizard_tui.planner import run_plan
+
+    off = {"enable_chunked_prefill": False}
+    req = request(qwen3_8b(), max_model_len=32768, version="0.34", args=off)
+    plan = run_plan(req)
+    assert plan.max_num_batched_tokens == 32768
+    argv = serve_argv(req.profile, plan)
     assert argv[argv.index("--max-num-batched-tokens") + 1] == "32768"
-    assert any("raised to" in w for w in launch_warnings(profile, make_plan()))
+    short = request(qwen3_8b(), max_model_len=32768, version="0.34",
+                    args={**off, "max_num_batched_tokens": 4096})  # fmt: skip
+    refused = run_plan(short)
+    assert not refused.vllm_starts
+    assert any("max_num_batched_tokens (4096) is smaller than max_model_len "
+               "(32768)" in b for b in refused.blockers)  # fmt: skip
 
 
 def test_false_bools_for_old_targets_only_where_needed() -> None:

@@ -220,9 +220,23 @@ def request(
     args: dict[str, Any] | None = None,
     workload: dict[str, Any] | None = None,
     policy: dict[str, Any] | None = None,
+    fitted_seqs: bool = False,
 ) -> PlanRequest:
-    """A PlanRequest for `arch` on `device` with the given settings."""
+    """A PlanRequest for `arch` on `device` with the given settings.
+
+    The vLLM logs these tests replicate come from a plain `vllm serve`, which
+    keeps vLLM's default max_num_seqs; the planner (for the launch files)
+    caps an unset one at what fits. So, in balanced mode, max_num_seqs is
+    pinned to vLLM's default unless `args` sets it or `fitted_seqs` asks for
+    the planner's own choice."""
     args = dict(args or {})
+    mode = (workload or {}).get("mode", "balanced")
+    if not fitted_seqs and mode == "balanced" and "max_num_seqs" not in args:
+        from wizard_tui.planner import eras
+
+        era = eras.era_for(version)
+        seqs, _ = eras.default_batch_limits(era, device.name, device.cuda_total_gib)
+        args["max_num_seqs"] = seqs
     pp = int(args.get("pipeline_parallel_size", 1))
     profile = Profile.model_validate(
         {

@@ -149,3 +149,50 @@ def test_what_ifs_when_the_workload_does_not_fit_fit_more_of_it() -> None:
         if "of the workload's" in w.effect:
             fit = int(w.effect.split("; starts, ")[1].split(" of ")[0])
             assert fit > now, w
+
+
+def test_bundled_profiles_plan_what_the_launch_writes() -> None:
+    # One place decides max_num_seqs: the plan; the argv carries exactly
+    # plan.max_num_seqs and plan.max_num_batched_tokens, and planning the
+    # profile with those values written into vllm_args changes nothing.
+    from wizard_tui.launch import serve_argv
+
+    assert PROFILES
+    for path in PROFILES:
+        profile = read_profile(path).profile
+        req = build_request(profile)
+        plan = run_plan(req)
+        argv = serve_argv(profile, plan)
+        assert argv[argv.index("--max-num-seqs") + 1] == str(plan.max_num_seqs)
+        batched = argv[argv.index("--max-num-batched-tokens") + 1]
+        assert batched == str(plan.max_num_batched_tokens), path.name
+        args = dict(profile.outputs.vllm_args)
+        args["max_num_seqs"] = plan.max_num_seqs
+        args["max_num_batched_tokens"] = plan.max_num_batched_tokens
+        outputs = profile.outputs.model_copy(update={"vllm_args": args})
+        pinned = run_plan(
+            req.model_copy(
+                update={"profile": profile.model_copy(update={"outputs": outputs})}
+            )
+        )
+        assert pinned.kv_cache.tokens == plan.kv_cache.tokens, path.name
+        assert pinned.max_num_seqs == plan.max_num_seqs, path.name
+        # Never above what fits: max(workload concurrency, floor(max
+        # concurrency)), at least 1 (when vllm_args leaves it unset).
+        if "max_num_seqs" not in profile.outputs.vllm_args:
+            cap = max(1, profile.workload.concurrency, int(plan.max_concurrency))
+            assert plan.max_num_seqs <= cap, path.name
+
+
+def test_unset_max_num_seqs_is_capped_at_what_fits() -> None:
+    # Llama-3.1-8B on an H100 (vLLM 0.19: default 1024), max_model_len
+    # 131,072: one request needs 131,072 x 131,072 B = 16 GiB of bf16 KV;
+    # about 50 GiB of KV hold 3 of them -> max(workload 4, 3) = 4.
+    resp = run_plan(request(llama_31_8b(), H100, max_model_len=131_072,
+                            fitted_seqs=True))  # fmt: skip
+    assert int(resp.max_concurrency) == 3
+    assert resp.max_num_seqs == 4
+    # Not even one request fits: at least 1 (the workload's concurrency 1).
+    tiny = run_plan(request(llama_31_8b(), H100, util=0.3, max_model_len=131_072,
+                            workload={"concurrency": 1}, fitted_seqs=True))  # fmt: skip
+    assert tiny.max_num_seqs == 1

@@ -15,11 +15,12 @@ Decisions (each also in the docstring where it is made):
   hardware.gpus_per_node); for a one-node plan it is skipped with a warning.
   docker_run.sh then takes `head`/`worker HEAD_IP` roles, k8s.yaml becomes a
   LeaderWorkerSet; docker-compose.yaml stays one host, with a warning.
-- --max-num-seqs is never above what the KV cache holds at once: the larger
-  of floor(plan.max_concurrency) (full max_model_len requests, at least 1) and
-  the workload's concurrency when the plan says it fits
-  (`serve.max_num_seqs_cap`). It is written when vllm_args or the plan sets
-  it, or when vLLM's own default would exceed that cap.
+- --max-num-seqs and --max-num-batched-tokens are exactly plan.max_num_seqs
+  and plan.max_num_batched_tokens: the planner alone decides them (vllm_args,
+  else the workload.mode default with max_num_seqs capped at what fits,
+  max(workload concurrency, floor(max concurrency)), at least 1) and plans
+  with them. A vllm_args value the plan disagrees with is left out with a
+  warning; without a plan, vllm_args' values are written as given.
 - --quantization is omitted when the profile leaves it null or names the
   checkpoint's own method (PlanResponse.checkpoint_quantization); a method
   vLLM would refuse for that checkpoint is left out with a warning.

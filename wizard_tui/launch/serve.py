@@ -23,6 +23,7 @@ from wizard_tui.launch.flags import (
     target_version,
     version_text,
 )
+from wizard_tui.planner.plan import parse_size
 from wizard_tui.schemas.plan import PlanResponse
 from wizard_tui.schemas.profile import NEWEST_VLLM_VERSION, Profile, pipeline_size
 
@@ -161,38 +162,6 @@ def _model_word(model_id: str, local: bool) -> str:
     return model_id
 
 
-def default_max_num_seqs(version: Version, total_gib: float, gpu_name: str) -> int:
-    """vLLM's default max_num_seqs for `vllm serve` on this GPU.
-
-    0.34 (VLLM_MEMORY.md c.9, vllm/engine/arg_utils.py): 1,024 from 70 GiB up
-    (A100 and GB10 only from 160 GiB), else 256. Earlier releases are taken as
-    256, the V0 default, which errs towards writing the flag.
-    """
-    if version[:2] < (0, 9):
-        return 256
-    name = gpu_name.upper()
-    big_exempt = "A100" in name or "GB10" in name.replace(" ", "")
-    if total_gib >= 160 or (total_gib >= 70 and not big_exempt):
-        return 1024
-    return 256
-
-
-def max_num_seqs_cap(plan: PlanResponse, concurrency: int) -> int:
-    """The most sequences the KV cache holds at once: the launch files never
-    set --max-num-seqs above it.
-
-    floor(plan.max_concurrency), vLLM's "Maximum concurrency for max_model_len
-    tokens per request" (KV tokens / max_model_len; a part of a request does
-    not run), at least 1. When the plan fits the workload, its `concurrency`
-    requests of prompt + gen tokens are held at once too
-    (plan.workload.concurrency_fit), so the cap is at least that many: the
-    server must run what the plan said fits.
-    """
-    full_length = max(1, math.floor(plan.max_concurrency))
-    workload = min(concurrency, plan.workload.concurrency_fit)
-    return max(full_length, workload)
-
-
 def build_serve(profile: Profile, plan: PlanResponse | None) -> ServeCommand:
     """The `vllm serve` command for `profile` as `plan` sized it.
 
@@ -237,7 +206,7 @@ def build_serve(profile: Profile, plan: PlanResponse | None) -> ServeCommand:
         util = profile.policy.gpu_memory_utilization
         add("gpu_memory_utilization", util, "policy.gpu_memory_utilization")
 
-    _add_engine_knobs(profile, plan, vllm_args, max_model_len, version, add, warnings)
+    _add_engine_knobs(profile, plan, vllm_args, add, warnings)
 
     planned = {
         "tensor_parallel_size": tp,
@@ -329,61 +298,27 @@ def _add_engine_knobs(
     profile: Profile,
     plan: PlanResponse | None,
     vllm_args: dict[str, Any],
-    max_model_len: int | None,
-    version: Version,
     add: AddFlag,
     warnings: list[str],
 ) -> None:
-    """--max-num-seqs and --max-num-batched-tokens: vllm_args, else the plan's
-    suggestion for workload.mode; max_num_seqs never above what fits."""
-    seqs = vllm_args.get("max_num_seqs")
-    if isinstance(seqs, bool) or not (seqs is None or isinstance(seqs, int)):
-        add("max_num_seqs", seqs, "outputs.vllm_args.max_num_seqs")
-        seqs = None
-    explicit = seqs is not None
-    if seqs is None and plan is not None and plan.max_num_seqs > 0:
-        seqs = plan.max_num_seqs
-    if plan is not None:
-        cap = max_num_seqs_cap(plan, profile.workload.concurrency)
-        default = default_max_num_seqs(
-            version,
-            plan.per_gpu.total_gib,
-            plan.gpu_name or profile.hardware.gpu_name or "",
-        )
-        if seqs is None and cap < default:
-            seqs = cap
-        elif seqs is not None and seqs > cap:
-            if explicit:
+    """--max-num-seqs and --max-num-batched-tokens: exactly what the plan was
+    made with (plan.max_num_seqs, plan.max_num_batched_tokens; the planner
+    alone decides them: vllm_args, else the workload.mode default capped at
+    what fits). Without a plan (or a plan that leaves one at 0), the
+    vllm_args value as given."""
+    for name in ("max_num_seqs", "max_num_batched_tokens"):
+        given = vllm_args.get(name)
+        planned = getattr(plan, name, 0) if plan is not None else 0
+        where = f"outputs.vllm_args.{name}"
+        if planned > 0:
+            if given is not None and parse_size(given) != planned:
                 warnings.append(
-                    f"outputs.vllm_args.max_num_seqs = {seqs} lowered to {cap}: "
-                    f"the KV cache holds {cap} requests at once (max_model_len "
-                    f"{plan.max_model_len}, workload concurrency "
-                    f"{profile.workload.concurrency})"
+                    f"{where} = {given!r} left out: the plan's {name} "
+                    f"({planned}) decides it"
                 )
-            seqs = cap
-    if seqs is not None:
-        add("max_num_seqs", seqs, "max_num_seqs")
-
-    batched = vllm_args.get("max_num_batched_tokens")
-    explicit = batched is not None
-    if batched is None and plan is not None and plan.max_num_batched_tokens > 0:
-        batched = plan.max_num_batched_tokens
-    chunking_off = vllm_args.get("enable_chunked_prefill") is False or (
-        vllm_args.get("disable_chunked_prefill") is True
-    )
-    # Without chunked prefill a whole prompt is one batch: vLLM refuses
-    # max_num_batched_tokens < max_model_len (vllm/config/scheduler.py).
-    short = isinstance(batched, int) and not isinstance(batched, bool)
-    if chunking_off and max_model_len and short and batched < max_model_len:
-        if explicit:
-            warnings.append(
-                f"outputs.vllm_args.max_num_batched_tokens = {batched} raised to "
-                f"max_model_len {max_model_len}: with chunked prefill off vLLM "
-                "refuses a smaller value"
-            )
-        batched = max_model_len
-    if batched is not None:
-        add("max_num_batched_tokens", batched, "max_num_batched_tokens")
+            add(name, planned, name)
+        elif given is not None:
+            add(name, given, where)
 
 
 def serve_argv(profile: Profile, plan: PlanResponse | None) -> list[str]:

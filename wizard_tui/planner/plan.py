@@ -1059,20 +1059,53 @@ def plan(req: PlanRequest) -> PlanResponse:
     ctx = Context.shared(arch, gpu, era, _interconnect(req), per_node)
     base = _knobs(req, era, warnings)
 
+    given_seqs = parse_size(prof.outputs.vllm_args.get("max_num_seqs"))
+    seqs_given = given_seqs is not None and given_seqs >= 1
+    wanted = prof.workload.concurrency
+
+    def seqs_fitted(o: Outcome) -> Outcome:
+        # The one place that decides the deployment's max_num_seqs (the launch
+        # files write plan.max_num_seqs): when vllm_args leaves it unset, the
+        # workload.mode default capped at what fits, max(workload concurrency,
+        # floor(max concurrency)), at least 1; planned with that value (the
+        # sampler, graphs and KV memory follow it).
+        if seqs_given:
+            return o
+        cap = max(1, wanted, math.floor(o.concurrency + 1e-9))
+        if cap >= o.knobs.max_num_seqs:
+            return o
+        return evaluate(ctx, o.knobs._replace(max_num_seqs=cap))
+
     # Auto TP: the smallest valid TP that starts, within the GPUs.
     if prof.hardware.tp_size is None:
         cands = _tp_candidates(arch, prof.hardware.gpus, base.pp) or [1]
         chosen = None
         for t in cands:
-            trial = evaluate(ctx, base._replace(tp=t))
+            trial = seqs_fitted(evaluate(ctx, base._replace(tp=t)))
             if trial.starts:
                 chosen = trial
                 break
-        outcome = chosen or evaluate(ctx, base._replace(tp=cands[-1]))
+        outcome = chosen or seqs_fitted(evaluate(ctx, base._replace(tp=cands[-1])))
         notes.append(f"tp_size auto: {outcome.knobs.tp} (valid: {cands})")
     else:
-        outcome = evaluate(ctx, base)
+        outcome = seqs_fitted(evaluate(ctx, base))
     k = outcome.knobs
+    if k.max_num_seqs < base.max_num_seqs:
+        notes.append(
+            f"max_num_seqs {k.max_num_seqs}: the {prof.workload.mode} default "
+            f"{base.max_num_seqs} capped at what fits, max(workload concurrency "
+            f"{wanted}, floor of the max concurrency at max_model_len); planned "
+            "with it, and the launch files write it"
+        )
+    elif seqs_given and outcome.starts:
+        holds = max(1, math.floor(outcome.concurrency + 1e-9))
+        if k.max_num_seqs > max(wanted, holds):
+            warnings.append(
+                f"max_num_seqs {k.max_num_seqs} is more than the KV cache holds at "
+                f"once ({holds} requests of max_model_len {k.max_model_len}; the "
+                f"workload asks for {wanted}): vLLM admits them and preempts; "
+                f"set max_num_seqs <= {max(wanted, holds)} to plan for fewer"
+            )
 
     blockers = _validity(req, era, k, warnings, notes) + outcome.blockers
     starts = not blockers
