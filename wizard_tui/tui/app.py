@@ -14,8 +14,9 @@ import asyncio
 import difflib
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import on, work
 from textual.app import App
@@ -37,6 +38,9 @@ from wizard_tui.tui.widgets.fit_panel import FitPanel
 from wizard_tui.tui.widgets.sidebar import Sidebar
 from wizard_tui.tui.widgets.step_bar import StepBar
 from wizard_tui.tui.widgets.step_form import StepForm
+
+if TYPE_CHECKING:
+    from wizard_tui.profiles import LoadedProfile
 
 log = logging.getLogger(__name__)
 
@@ -255,7 +259,7 @@ class WizardApp(App[None]):
         start = time.perf_counter()
         outcome = compute_plan(profile)
         self._inline_ok = time.perf_counter() - start < INLINE_PLAN_S
-        self._from_worker(self._planned, outcome)
+        self.from_worker(self._planned, outcome)
 
     def _planned(self, outcome: PlanOutcome) -> None:
         if outcome.profile != self.profile:
@@ -286,7 +290,7 @@ class WizardApp(App[None]):
             stale = f"{_label(field)} on {_title(step_id)} is invalid"
             break
         if outcome is None:
-            panel.show(None, None, stale=stale, problem="planning...")
+            panel.show(None, None, stale=stale, problem=None)
         else:
             problem = outcome.problem
             if outcome.plan is not None and outcome.profile != self.profile:
@@ -364,7 +368,7 @@ class WizardApp(App[None]):
 
         dirs = profile_dirs(self.extra_dirs)
         paths = list_profiles(dirs)
-        self._from_worker(self._scanned, paths, dirs)
+        self.from_worker(self._scanned, paths, dirs)
 
     def _scanned(self, paths: list[Path], dirs: list[Path]) -> None:
         self.profile_paths = paths
@@ -390,7 +394,7 @@ class WizardApp(App[None]):
                 ids.extend(i for i in getattr(imported, func)() if i not in ids)
             except Exception as exc:
                 log.warning("model ids from %s unavailable: %s", module, exc)
-        self._from_worker(self._suggestions, ids, names)
+        self.from_worker(self._suggestions, ids, names)
 
     def _suggestions(self, ids: list[str], names: list[str]) -> None:
         self.gpu_names = names
@@ -425,14 +429,14 @@ class WizardApp(App[None]):
             loaded = read_profile(path)
         except ProfileError as exc:
             message = str(exc)
-            self._from_worker(self._open_failed, path, message)
+            self.from_worker(self._open_failed, path, message)
             return
         except Exception as exc:  # an unreadable file must not end the app
-            self._from_worker(self._open_failed, path, f"{path}: {exc}")
+            self.from_worker(self._open_failed, path, f"{path}: {exc}")
             return
         # Plan it here too: on start-up this overlaps the cold catalogs with
         # building the screen.
-        self._from_worker(self._opened, loaded, compute_plan(loaded.profile))
+        self.from_worker(self._opened, loaded, compute_plan(loaded.profile))
 
     def _open_failed(self, path: Path, message: str) -> None:
         if len(message) > 600:
@@ -443,18 +447,20 @@ class WizardApp(App[None]):
         if self.outcome is None and self.plans_started == 0:
             self._start_plan()
 
-    def _opened(self, loaded: object, outcome: PlanOutcome | None = None) -> None:
-        self.path = loaded.path  # type: ignore[attr-defined]
-        self.fingerprint = loaded.fingerprint  # type: ignore[attr-defined]
-        self.baseline = loaded.profile  # type: ignore[attr-defined]
-        self.replace_profile(loaded.profile)  # type: ignore[attr-defined]
+    def _opened(
+        self, loaded: LoadedProfile, outcome: PlanOutcome | None = None
+    ) -> None:
+        self.path = loaded.path
+        self.fingerprint = loaded.fingerprint
+        self.baseline = loaded.profile
+        self.replace_profile(loaded.profile)
         if outcome is not None:
             self._planned(outcome)
         self._refresh_bar()
         if self.wizard.has_class("-sidebar") and self.wizard.has_class("-narrow"):
             self.wizard.remove_class("-sidebar")
             self._focus_step()
-        notes = loaded.notes  # type: ignore[attr-defined]
+        notes = loaded.notes
         text = f"opened {self.path.name}"
         if notes:
             text += "\n" + "\n".join(notes[:4])
@@ -517,14 +523,14 @@ class WizardApp(App[None]):
                 profile, path, expected_fingerprint=fingerprint, overwrite=overwrite
             )
         except ProfileConflict as exc:
-            self._from_worker(self._conflict, path, str(exc))
+            self.from_worker(self._conflict, path, str(exc))
             return
         except Exception as exc:
-            self._from_worker(
+            self.from_worker(
                 self.notify, f"{path}: {exc}", title="not saved", severity="error"
             )
             return
-        self._from_worker(self._saved, path, new, profile)
+        self.from_worker(self._saved, path, new, profile)
 
     def _conflict(self, path: Path, message: str) -> None:
         def answered(yes: bool | None) -> None:
@@ -559,10 +565,10 @@ class WizardApp(App[None]):
         self.replace_profile(self.baseline)
         self._refresh_bar()
 
-    def _confirm_then(self, question: str, then: object) -> None:
+    def _confirm_then(self, question: str, then: Callable[[], object]) -> None:
         def answered(yes: bool | None) -> None:
             if yes:
-                then()  # type: ignore[operator]
+                then()
 
         self.push_screen(ConfirmDialog(question), answered)
 
@@ -614,13 +620,13 @@ class WizardApp(App[None]):
                 if target.suffix == ".sh":
                     target.chmod(0o755)
         except OSError as exc:
-            self._from_worker(
+            self.from_worker(
                 self.notify, f"{folder}: {exc}", title="not written", severity="error"
             )
             return
-        self._from_worker(self.notify, f"wrote {len(files)} files to {folder}")
+        self.from_worker(self.notify, f"wrote {len(files)} files to {folder}")
 
-    def _from_worker(self, callback: object, *args: object) -> None:
+    def from_worker(self, callback: Callable[..., object], *args: object) -> None:
         """Hand a worker's result to `callback` on the event loop.
 
         A worker may finish while the app shuts down (its widgets already
@@ -640,9 +646,10 @@ class WizardApp(App[None]):
 
     # -------------------------------------------------------------- running
 
-    def run(self, *args: object, **kwargs: object) -> None:  # type: ignore[override]
+    def run(self, *args: Any, **kwargs: Any) -> Any:
+        """`App.run`, with mouse capture as chosen when the app was made."""
         kwargs.setdefault("mouse", self.mouse)
-        return super().run(*args, **kwargs)  # type: ignore[arg-type]
+        return super().run(*args, **kwargs)
 
 
 def _unless_gone(callback: Any, *args: Any) -> None:

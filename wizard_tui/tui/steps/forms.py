@@ -142,7 +142,7 @@ class HardwareStep(StepForm):
             detection = detect_host(DETECT_TIMEOUT_S)
         except Exception as exc:  # detection must never take the app down
             detection = Detection(None, 0, None, None, f"detection failed: {exc}")
-        self.app._from_worker(self._detected, detection)  # type: ignore[attr-defined]
+        self.app.from_worker(self._detected, detection)  # type: ignore[attr-defined]
 
     def _detected(self, detection: Detection) -> None:
         self.query_one("#gpu-facts", Static).update(detection.summary)

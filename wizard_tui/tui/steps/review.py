@@ -5,6 +5,7 @@ write-to-folder."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from rich.text import Text
 from textual import on
@@ -120,8 +121,8 @@ class ReviewStep(VerticalScroll, can_focus=False):
             super().__init__()
             self.files = files
 
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
         self.files: dict[str, str] = {}
 
     def compose(self) -> ComposeResult:

@@ -3,8 +3,9 @@ numbers behind it. Visible on every step; `#fit-panel` in CONTRACT.md."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.text import Text
-from textual.reactive import reactive
 from textual.widgets import Static
 
 from wizard_tui.schemas.plan import PlanResponse
@@ -13,15 +14,24 @@ from wizard_tui.tui import verdict
 
 
 class FitPanel(Static):
-    """Shows the last plan; `stale` says why it may be out of date."""
+    """Shows the last plan; `stale` says why it may be out of date.
 
-    plan: reactive[PlanResponse | None] = reactive(None, always_update=True)
-    profile: reactive[Profile | None] = reactive(None)
-    stale: reactive[str | None] = reactive(None)
-    problem: reactive[str | None] = reactive("planning...")
+    The app hands everything down in one `show` call, so the panel draws once
+    per plan; its text is also kept as `text` for tests and screen readers.
+    """
 
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__("planning...", **kwargs)  # type: ignore[arg-type]
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__("planning...", **kwargs)
+        self.plan: PlanResponse | None = None
+        self.profile: Profile | None = None
+        self.stale: str | None = None
+        self.problem: str | None = "planning..."
+        self._text = Text("planning...")
+
+    @property
+    def text(self) -> str:
+        """The panel's plain text; it starts with the verdict in words."""
+        return self._text.plain
 
     def show(
         self,
@@ -31,39 +41,21 @@ class FitPanel(Static):
         stale: str | None = None,
         problem: str | None = None,
     ) -> None:
-        """Set everything at once, so the panel redraws once."""
-        self.set_reactive(FitPanel.plan, plan)
-        self.set_reactive(FitPanel.profile, profile)
-        self.set_reactive(FitPanel.stale, stale)
-        self.set_reactive(FitPanel.problem, problem)
-        self._redraw()
-
-    def watch_plan(self) -> None:
-        self._redraw()
-
-    def watch_stale(self) -> None:
-        self._redraw()
-
-    def watch_problem(self) -> None:
+        """Show `plan` (made for `profile`), or why there is none."""
+        self.plan = plan
+        self.profile = profile
+        self.stale = stale
+        self.problem = problem
         self._redraw()
 
     def on_resize(self) -> None:
         self._redraw()
 
-    @property
-    def text(self) -> str:
-        """The panel's plain text (what a test or a screen reader reads)."""
-        return self._text.plain
-
-    _text: Text = Text("planning...")
-
     def _redraw(self) -> None:
         width = max(self.content_size.width, 20)
         if self.plan is None or self.profile is None:
-            self._text = Text(
-                f"no plan: {self.problem}" if self.problem else "planning...",
-                style="bold",
-            )
+            message = f"no plan: {self.problem}" if self.problem else "planning..."
+            self._text = Text(message, style="bold")
         else:
             stale = self.stale or (
                 f"{self.problem} (last plan shown)" if self.problem else None

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
@@ -15,8 +17,8 @@ class StepBar(Static):
     file_label: reactive[str] = reactive("new profile")
     dirty: reactive[bool] = reactive(False)
 
-    def __init__(self, steps: tuple[tuple[str, str, str], ...], **kwargs: object):
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+    def __init__(self, steps: tuple[tuple[str, str, str], ...], **kwargs: Any):
+        super().__init__(**kwargs)
         self.steps = steps
 
     def render(self) -> Text:
