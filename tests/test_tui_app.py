@@ -463,3 +463,27 @@ async def test_completion_from_catalog_and_hf_cache(tui_env: Path) -> None:
         await settle(pilot)
         assert gpu.value == suggestion
         assert app.profile.hardware.gpu_name == suggestion
+
+
+async def test_first_save_goes_to_a_new_user_folder(tui_env: Path) -> None:
+    import os
+
+    from wizard_tui.profiles import user_profiles_dir
+
+    folder = user_profiles_dir()
+    assert folder == Path(os.environ["VLLM_WIZARD_PROFILES_DIR"])
+    assert not folder.exists()
+    app = WizardApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        default = app.screen.query_one("#dialog-path", Input).value
+        # New profile: Qwen/Qwen3-8B on 1 x H100 SXM by default.
+        assert default == str(folder / "qwen3-8b-1x-h100-sxm.yaml")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert load_profile(folder / "qwen3-8b-1x-h100-sxm.yaml") == app.profile
+        assert app.path == folder / "qwen3-8b-1x-h100-sxm.yaml"
+        # The sidebar lists it after the save.
+        assert app.path in app.profile_paths

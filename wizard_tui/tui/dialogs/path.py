@@ -16,7 +16,7 @@ class PathDialog(ModalScreen[Path | None]):
     """Dismisses with the path typed (Enter) or None (Esc).
 
     With `suffix`, a name without one of `suffixes` gets `suffix` added
-    ("mine" -> "mine.yaml").
+    ("mine" -> "mine.yaml"). Folders that do not exist yet are accepted.
     """
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
@@ -51,9 +51,16 @@ class PathDialog(ModalScreen[Path | None]):
         path = Path(text).expanduser()
         if self.suffix and path.suffix not in self.suffixes:
             path = path.with_name(path.name + self.suffix)
-        parent = path.parent if self.suffix else path
-        if self.suffix and not parent.is_dir():
-            self._error(f"no such folder: {parent}")
+        # A missing folder is created on save (the user's profile folder does
+        # not exist before the first save); a file in the way is refused.
+        blocker = next(
+            (p for p in (path.parent, *path.parent.parents) if p.exists()), None
+        )
+        if blocker is not None and not blocker.is_dir():
+            self._error(f"{blocker} is a file, not a folder")
+            return
+        if self.suffix and path.is_dir():
+            self._error(f"{path} is a folder; add a file name")
             return
         self.dismiss(path)
 
