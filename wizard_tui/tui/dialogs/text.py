@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.console import RenderableType
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -29,7 +30,7 @@ def diff_text(lines: list[str]) -> Text:
 class TextDialog(ModalScreen[None]):
     BINDINGS = [Binding("escape,q,enter", "close", "Close")]
 
-    def __init__(self, title: str, body: Text | str) -> None:
+    def __init__(self, title: str, body: RenderableType) -> None:
         super().__init__(classes="dialog-screen")
         self.title_text = title
         self.body = body
