@@ -196,3 +196,75 @@ def test_unset_max_num_seqs_is_capped_at_what_fits() -> None:
     tiny = run_plan(request(llama_31_8b(), H100, util=0.3, max_model_len=131_072,
                             workload={"concurrency": 1}, fitted_seqs=True))  # fmt: skip
     assert tiny.max_num_seqs == 1
+
+
+def test_idle_gpus_are_named_and_data_parallel_is_planned() -> None:
+    import yaml
+
+    from wizard_tui.launch import build_files, serve_argv
+
+    # gpus 2, TP auto: Llama-3.1-8B starts on TP 1, so one GPU sits idle.
+    idle = run_plan(request(llama_31_8b(), H100, tp=None, gpus=2,
+                            max_model_len=8192))  # fmt: skip
+    assert (idle.tp_size, idle.data_parallel_size) == (1, 1)
+    assert ("1 GPU unused: set data_parallel_size 2 to serve with all of them "
+            "(x2 throughput)") in idle.notes  # fmt: skip
+    assert any(w.change == "data_parallel_size: 2" for w in idle.what_if)
+
+    # data_parallel_size 2 (DP 2 x TP 1 = 2 GPUs): per-GPU figures and KV
+    # tokens are one replica's, the same as on one GPU; 16 requests are 8 per
+    # replica, so the workload fit counts both replicas.
+    work = {"concurrency": 16}
+    one = run_plan(request(llama_31_8b(), H100, tp=1, max_model_len=8192,
+                           workload=work))  # fmt: skip
+    two = run_plan(request(llama_31_8b(), H100, tp=1, gpus=2, max_model_len=8192,
+                           workload=work, args={"data_parallel_size": 2}))  # fmt: skip
+    assert two.data_parallel_size == 2
+    assert two.per_gpu == one.per_gpu
+    assert two.kv_cache == one.kv_cache
+    assert two.workload.concurrency_fit == 2 * one.workload.concurrency_fit
+    assert not any("unused" in n for n in two.notes)
+    # Decode throughput in total: per-sequence speed at 8 per replica x 16.
+    per_seq = two.speed.decode_tok_s_per_seq[1]
+    assert two.speed.decode_tok_s_total[1] == per_seq * 8 * 2
+
+    # More GPUs than hardware.gpus: DP x TP x PP = 2 x 2 = 4 > 2 (the schema
+    # refuses it; a hand-built profile gets a blocker).
+    four = request(llama_31_8b(), H100, tp=2, gpus=4, max_model_len=8192,
+                   args={"data_parallel_size": 2})  # fmt: skip
+    hw = four.profile.hardware.model_copy(update={"gpus": 2})
+    over = run_plan(four.model_copy(
+        update={"profile": four.profile.model_copy(update={"hardware": hw})}))  # fmt: skip
+    assert any("TP 2 x PP 1 x DP 2 = 4 GPUs, but hardware.gpus is 2" in b
+               for b in over.blockers)  # fmt: skip
+
+    # The launch files: --data-parallel-size 2 (vllm_serve_flags.tsv: "total
+    # GPUs = DP x TP x PP"), and 2 GPUs in docker, compose and Kubernetes.
+    req = request(llama_31_8b(), H100, tp=1, gpus=4, max_model_len=8192,
+                  args={"data_parallel_size": 2})  # fmt: skip
+    plan = run_plan(req)
+    argv = serve_argv(req.profile, plan)
+    assert argv[argv.index("--data-parallel-size") + 1] == "2"
+    assert argv.count("--data-parallel-size") == 1
+    files = build_files(req.profile, plan, ["docker", "compose", "k8s"])
+    docker = files["docker_run.sh"]
+    assert "--gpus '\"device=0,1\"'" in docker, docker
+    compose = yaml.safe_load(files["docker-compose.yaml"])
+    devices = compose["services"]
+    counts = [d["count"] for s in devices.values()
+              for d in s["deploy"]["resources"]["reservations"]["devices"]]  # fmt: skip
+    assert counts == [2]
+    docs = list(yaml.safe_load_all(files["k8s.yaml"]))
+    limits = [c["resources"]["limits"]["nvidia.com/gpu"]
+              for d in docs if d and d["kind"] == "Deployment"
+              for c in d["spec"]["template"]["spec"]["containers"]]  # fmt: skip
+    assert limits == [2]
+    # DP 1 writes no flag.
+    assert "--data-parallel-size" not in serve_argv(*_one(req))
+
+
+def _one(req):  # noqa: ANN001, ANN202
+    profile = req.profile.model_copy(
+        update={"outputs": req.profile.outputs.model_copy(update={"vllm_args": {}})}
+    )
+    return profile, run_plan(req.model_copy(update={"profile": profile}))

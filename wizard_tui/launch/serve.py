@@ -25,7 +25,12 @@ from wizard_tui.launch.flags import (
 )
 from wizard_tui.planner.plan import parse_size
 from wizard_tui.schemas.plan import PlanResponse
-from wizard_tui.schemas.profile import NEWEST_VLLM_VERSION, Profile, pipeline_size
+from wizard_tui.schemas.profile import (
+    NEWEST_VLLM_VERSION,
+    Profile,
+    data_parallel_size,
+    pipeline_size,
+)
 
 AddFlag = Callable[[str, Any, str], None]
 """add(flag name, value, where it came from): append argv words or a warning."""
@@ -67,6 +72,7 @@ _FROM_SECTIONS = {
     "model": "model.id",
     "tensor_parallel_size": "the plan's TP size",
     "pipeline_parallel_size": "the plan's PP size",
+    "data_parallel_size": "the plan's DP size",
     "max_model_len": "the plan's max_model_len",
     "dtype": "model.dtype",
     "kv_cache_dtype": "model.kv_cache_dtype",
@@ -93,6 +99,8 @@ class ServeCommand:
     tp: int
     pp: int
     gpus_per_node: int
+    dp: int = 1
+    """Engine replicas (--data-parallel-size), each of TP x PP GPUs."""
     local_model: bool = False
     image_tag: str = ""
     """vllm/vllm-openai tag of the target, e.g. v0.34.0."""
@@ -100,13 +108,13 @@ class ServeCommand:
 
     @property
     def gpus(self) -> int:
-        """GPUs one server uses: TP x PP."""
-        return self.tp * self.pp
+        """GPUs one server uses: DP x TP x PP."""
+        return self.dp * self.tp * self.pp
 
     @property
     def multi_node(self) -> bool:
         """True when TP x PP exceeds the GPUs of one node (a Ray cluster)."""
-        return self.gpus > self.gpus_per_node
+        return self.tp * self.pp > self.gpus_per_node
 
     @property
     def nodes(self) -> int:
@@ -199,9 +207,12 @@ def build_serve(profile: Profile, plan: PlanResponse | None) -> ServeCommand:
         add("max_model_len", max_model_len, "max_model_len")
     tp = plan.tp_size if plan else (hw.tp_size or 1)
     pp = plan.pp_size if plan else pipeline_size(vllm_args)
+    dp = plan.data_parallel_size if plan else data_parallel_size(vllm_args)
     add("tensor_parallel_size", tp, "tensor_parallel_size")
     if pp > 1:
         add("pipeline_parallel_size", pp, "pipeline_parallel_size")
+    if dp > 1:
+        add("data_parallel_size", dp, "data_parallel_size")
     if profile.policy.gpu_memory_utilization is not None:
         util = profile.policy.gpu_memory_utilization
         add("gpu_memory_utilization", util, "policy.gpu_memory_utilization")
@@ -211,6 +222,7 @@ def build_serve(profile: Profile, plan: PlanResponse | None) -> ServeCommand:
     planned = {
         "tensor_parallel_size": tp,
         "pipeline_parallel_size": pp,
+        "data_parallel_size": dp,
         "max_model_len": max_model_len,
         "model": model.id,
     }
@@ -253,6 +265,14 @@ def build_serve(profile: Profile, plan: PlanResponse | None) -> ServeCommand:
 
     if multi_node and "distributed_executor_backend" not in vllm_args:
         add("distributed_executor_backend", "ray", "distributed_executor_backend")
+    if dp > 1 and dp * tp * pp > gpus_per_node:
+        warnings.append(
+            f"DP {dp} x TP {tp} x PP {pp} = {dp * tp * pp} GPUs exceed a node of "
+            f"{gpus_per_node}: these files start every replica from one server; "
+            "for replicas on several nodes run one server per node with "
+            "--data-parallel-size-local and --data-parallel-address (vLLM's data "
+            "parallel deployment guide)"
+        )
     if multi_node and tp > gpus_per_node:
         warnings.append(
             f"TP {tp} spans nodes of {gpus_per_node} GPUs; vLLM's multi-node guide "
@@ -266,6 +286,7 @@ def build_serve(profile: Profile, plan: PlanResponse | None) -> ServeCommand:
         port=port,
         tp=tp,
         pp=pp,
+        dp=dp,
         gpus_per_node=gpus_per_node,
         local_model=local,
         image_tag=image_tag(profile.engine.vllm_version),

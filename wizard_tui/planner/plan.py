@@ -36,7 +36,11 @@ from wizard_tui.schemas.plan import (
     WhatIf,
     WorkloadFit,
 )
-from wizard_tui.schemas.profile import NEWEST_VLLM_VERSION, pipeline_size
+from wizard_tui.schemas.profile import (
+    NEWEST_VLLM_VERSION,
+    data_parallel_size,
+    pipeline_size,
+)
 
 log = logging.getLogger(__name__)
 
@@ -597,9 +601,12 @@ def _validity(
         out.append(
             f"pipeline_parallel_size {k.pp} is more than the {arch.num_layers} layers"
         )
-    if k.tp * k.pp > prof.hardware.gpus:
+    dp = data_parallel_size(prof.outputs.vllm_args)
+    if k.tp * k.pp * dp > prof.hardware.gpus:
         out.append(
-            f"TP {k.tp} x PP {k.pp} = {k.tp * k.pp} GPUs, but hardware.gpus is "
+            f"TP {k.tp} x PP {k.pp}"
+            + (f" x DP {dp}" if dp > 1 else "")
+            + f" = {k.tp * k.pp * dp} GPUs, but hardware.gpus is "
             f"{prof.hardware.gpus}"
         )
     if k.max_model_len > arch.max_model_len:
@@ -826,7 +833,9 @@ def _util_needed(ctx: Context, o: Outcome) -> float | None:
 # The response
 
 
-def _workload(req: PlanRequest, o: Outcome) -> WorkloadFit:
+def _workload(req: PlanRequest, o: Outcome, dp: int = 1) -> WorkloadFit:
+    """Requests of the workload held at once by all `dp` engine replicas
+    (each holds what its own KV cache and max_num_seqs allow)."""
     w = req.profile.workload
     per_request = w.prompt_tokens + w.gen_tokens
     frag = req.profile.policy.fragmentation_factor
@@ -835,7 +844,7 @@ def _workload(req: PlanRequest, o: Outcome) -> WorkloadFit:
     fit = int(o.blocks // need) if need > 0 and o.starts else 0
     if per_request > o.knobs.max_model_len:
         fit = 0
-    fit = min(fit, o.knobs.max_num_seqs)
+    fit = min(fit, o.knobs.max_num_seqs) * dp
     return _build(
         WorkloadFit,
         concurrency_fit=fit,
@@ -850,6 +859,8 @@ def _what_ifs(
     o: Outcome,
     fit_len: int,
     plan_starts: bool = True,
+    dp: int = 1,
+    dp_set: bool = False,
 ) -> list[WhatIf]:
     """Single changes worth trying, each re-evaluated (the stage terms they
     share with the plan come from the context's memo), best three first."""
@@ -866,7 +877,7 @@ def _what_ifs(
         trials.append((f"kv_cache_dtype: {dtype}", "kv_dtype", dtype))
     nxt = next((t for t in ctx.valid_tps if t > k.tp), 0)
     if nxt:
-        if nxt * k.pp <= req.profile.hardware.gpus:
+        if nxt * k.pp * dp <= req.profile.hardware.gpus:
             trials.append((f"tp_size: {nxt}", "tp", nxt))
         else:
             trials.append((f"gpus: {nxt * k.pp} with tp_size {nxt}", "tp", nxt))
@@ -889,28 +900,47 @@ def _what_ifs(
     # not improve on the plan is not offered.
     wanted = req.profile.workload.concurrency
     starts = starts and plan_starts
-    fit_now = _workload(req, o).concurrency_fit if starts else 0
+    fit_now = _workload(req, o, dp).concurrency_fit if starts else 0
     level = 0 if not starts else (1 if fit_now < wanted else 2)
     scored = []
     for label, name, value in trials:
         t = evaluate(ctx, k._replace(**{name: value}))
-        fit = _workload(req, t).concurrency_fit if t.starts else 0
+        fit = _workload(req, t, dp).concurrency_fit if t.starts else 0
         t_level = 0 if not t.starts else (1 if fit < wanted else 2)
         gain = (fit - fit_now) if level == 1 else (t.tokens - o.tokens)
         if t_level < level or (t_level == level and gain <= 0):
             continue
         scored.append(((-t_level, -gain), label, t, fit))
+    # Idle GPUs: D replicas of TP x PP serve D times the requests (the KV
+    # cache of each replica is unchanged).
+    replicas = req.profile.hardware.gpus // (k.tp * k.pp)
+    if starts and not dp_set and replicas >= 2:
+        fit = _workload(req, o, replicas).concurrency_fit
+        t_level = 1 if fit < wanted else 2
+        gain = (fit - fit_now) if level == 1 else o.tokens * (replicas - 1)
+        if t_level > level or gain > 0:
+            scored.append(((-t_level, -gain), f"data_parallel_size: {replicas}",
+                           None, fit))  # fmt: skip
     scored.sort(key=_first)
     out = []
     before = f"KV cache {o.tokens:,} -> "
     after = f" max concurrency {o.concurrency:.2f}x -> "
     for _, label, t, fit in scored[:3]:
+        held = (
+            f", the workload's {wanted} requests fit"
+            if fit >= wanted
+            else f", {fit} of the workload's {wanted} requests fit"
+        )
+        if t is None:  # data parallelism
+            effect = (
+                f"{replicas} engine replicas of {k.tp * k.pp} GPU(s), each with "
+                f"{o.tokens:,} KV tokens ({replicas * o.tokens:,} in all): about "
+                f"x{replicas} throughput; starts{held}"
+            )
+            out.append(_build(WhatIf, change=label, effect=effect))
+            continue
         pct = f" ({(t.tokens - o.tokens) / o.tokens:+.0%})" if o.tokens else ""
-        verdict = "starts" if t.starts else "still does not start"
-        if t.starts and fit >= wanted:
-            verdict += f", the workload's {wanted} requests fit"
-        elif t.starts:
-            verdict += f", {fit} of the workload's {wanted} requests fit"
+        verdict = "starts" + held if t.starts else "still does not start"
         effect = (
             f"{before}{t.tokens:,} tokens{pct},{after}{t.concurrency:.2f}x; {verdict}"
         )
@@ -1061,7 +1091,12 @@ def plan(req: PlanRequest) -> PlanResponse:
 
     given_seqs = parse_size(prof.outputs.vllm_args.get("max_num_seqs"))
     seqs_given = given_seqs is not None and given_seqs >= 1
-    wanted = prof.workload.concurrency
+    # Data parallelism: DP engine replicas of TP x PP GPUs each; per-GPU
+    # figures, KV tokens and max concurrency are one replica's, and each
+    # replica serves ceil(concurrency / DP) of the workload's requests.
+    dp = data_parallel_size(prof.outputs.vllm_args)
+    dp_set = "data_parallel_size" in prof.outputs.vllm_args
+    wanted = -(-prof.workload.concurrency // dp)
 
     def seqs_fitted(o: Outcome) -> Outcome:
         # The one place that decides the deployment's max_num_seqs (the launch
@@ -1078,7 +1113,7 @@ def plan(req: PlanRequest) -> PlanResponse:
 
     # Auto TP: the smallest valid TP that starts, within the GPUs.
     if prof.hardware.tp_size is None:
-        cands = _tp_candidates(arch, prof.hardware.gpus, base.pp) or [1]
+        cands = _tp_candidates(arch, prof.hardware.gpus // dp, base.pp) or [1]
         chosen = None
         for t in cands:
             trial = seqs_fitted(evaluate(ctx, base._replace(tp=t)))
@@ -1090,6 +1125,16 @@ def plan(req: PlanRequest) -> PlanResponse:
     else:
         outcome = seqs_fitted(evaluate(ctx, base))
     k = outcome.knobs
+    idle = prof.hardware.gpus - k.tp * k.pp * dp
+    if not dp_set and idle > 0:
+        d = prof.hardware.gpus // (k.tp * k.pp)
+        notes.append(
+            f"{idle} GPU{'s' if idle > 1 else ''} unused: set data_parallel_size "
+            f"{d} to serve with all of them (x{d} throughput)"
+            if d >= 2
+            else f"{idle} GPU(s) unused: TP {k.tp} x PP {k.pp} uses "
+            f"{k.tp * k.pp} of {prof.hardware.gpus}"
+        )
     if k.max_num_seqs < base.max_num_seqs:
         notes.append(
             f"max_num_seqs {k.max_num_seqs}: the {prof.workload.mode} default "
@@ -1117,7 +1162,7 @@ def plan(req: PlanRequest) -> PlanResponse:
         rest = outcome.usable - charged - outcome.graphs - 150 * MIB / GIB
         suggested = int(rest * GIB) if rest > 0 else None
 
-    workload = _workload(req, outcome)
+    workload = _workload(req, outcome, dp)
     if not starts:
         workload.concurrency_fit = 0
     headroom_ok = outcome.free >= prof.policy.headroom_gb
@@ -1125,7 +1170,7 @@ def plan(req: PlanRequest) -> PlanResponse:
     fits = fits and headroom_ok
     _advise(req, era, outcome, workload, headroom_ok, warnings, starts)
 
-    batch = max(1, min(prof.workload.concurrency, k.max_num_seqs))
+    batch = max(1, min(wanted, k.max_num_seqs))  # per replica
     quant_fp8 = bool(arch.quant and "fp8" in (arch.quant.method or ""))
     average = prof.workload.prompt_tokens + prof.workload.gen_tokens // 2
     speed_key = (
@@ -1157,7 +1202,7 @@ def plan(req: PlanRequest) -> PlanResponse:
             itl_ms=list(sp.itl_ms),
             ttft_ms=list(sp.ttft_ms),
             decode_tok_s_per_seq=list(sp.decode_tok_s_per_seq),
-            decode_tok_s_total=list(sp.decode_tok_s_total),
+            decode_tok_s_total=[x * dp for x in sp.decode_tok_s_total],
             prefill_tok_s=list(sp.prefill_tok_s),
             label="estimate",
         )
@@ -1209,7 +1254,7 @@ def plan(req: PlanRequest) -> PlanResponse:
         max_model_len_fit=fit_len,
         workload=workload,
         speed=speed,
-        what_if=_what_ifs(ctx, req, outcome, fit_len, starts),
+        what_if=_what_ifs(ctx, req, outcome, fit_len, starts, dp, dp_set),
         explanations=_explanations(outcome, era, fit_len),
         gpu_name=gpu.name,
         model_source=arch.source,
@@ -1218,6 +1263,7 @@ def plan(req: PlanRequest) -> PlanResponse:
         kv_cache_memory_bytes_suggested=suggested,
         max_num_seqs=k.max_num_seqs,
         max_num_batched_tokens=k.batched_tokens,
+        data_parallel_size=dp,
         notes=notes,
         checkpoint_quantization=arch.quant.method if arch.quant else None,
     )

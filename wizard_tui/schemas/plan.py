@@ -97,6 +97,14 @@ class PlanResponse(_Out):
     kv_cache_memory_bytes_suggested: int | None = None
     max_num_seqs: int = 0
     max_num_batched_tokens: int = 0
+    data_parallel_size: int = Field(
+        1,
+        description=(
+            "engine replicas (vllm_args.data_parallel_size); GPUs in use = DP x "
+            "TP x PP. per_gpu, kv_cache and max_concurrency are one replica's; "
+            "workload.concurrency_fit and speed.decode_tok_s_total count all"
+        ),
+    )
     notes: list[str] = Field(default_factory=list)
     checkpoint_quantization: str | None = Field(
         None,
