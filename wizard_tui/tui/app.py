@@ -108,7 +108,7 @@ class WizardApp(App[None]):
     # ----------------------------------------------------------------- layout
 
     def get_default_screen(self) -> WizardScreen:
-        self.wizard = WizardScreen(self.profile)
+        self.wizard = WizardScreen(self.profile, self.size.width)
         return self.wizard
 
     def on_mount(self) -> None:

@@ -24,8 +24,11 @@ class WizardScreen(Screen[None]):
 
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
 
-    def __init__(self, profile: Profile) -> None:
-        super().__init__()
+    def __init__(self, profile: Profile, width: int = 80) -> None:
+        # Start with the breakpoint class the terminal's width calls for, so
+        # the first resize does not restyle every widget once more.
+        wide = width >= self.HORIZONTAL_BREAKPOINTS[-1][0]
+        super().__init__(classes="-wide" if wide else "-narrow")
         self.initial_profile = profile
 
     def compose(self) -> ComposeResult:

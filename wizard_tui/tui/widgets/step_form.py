@@ -179,11 +179,14 @@ class StepForm(VerticalScroll, can_focus=False):
             self.post_message(self.Edited(self, self.profile, candidate.profile))
 
     def _show_errors(self, errors: dict[str, str]) -> None:
-        self.errors = errors
-        for spec in self.FIELDS:
-            message = errors.get(spec.dom_id, "")
-            note = self.query_one(f"#{spec.dom_id}-error", Static)
+        # Only fields whose message changed are touched: restyling every
+        # field on each keystroke (or each load) is what costs time here.
+        before, self.errors = self.errors, errors
+        for dom_id in set(before) | set(errors):
+            message = errors.get(dom_id, "")
+            if before.get(dom_id, "") == message:
+                continue
+            note = self.query_one(f"#{dom_id}-error", Static)
             note.update(message)
             note.display = bool(message)
-            widget = self.query_one(f"#{spec.dom_id}")
-            widget.set_class(bool(message), "-invalid")
+            self.query_one(f"#{dom_id}").set_class(bool(message), "-invalid")
