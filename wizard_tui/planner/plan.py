@@ -833,22 +833,31 @@ def _util_needed(ctx: Context, o: Outcome) -> float | None:
 # The response
 
 
-def _workload(req: PlanRequest, o: Outcome, dp: int = 1) -> WorkloadFit:
+def _fit_count(ctx: Context, req: PlanRequest, o: Outcome, dp: int = 1) -> int:
     """Requests of the workload held at once by all `dp` engine replicas
-    (each holds what its own KV cache and max_num_seqs allow)."""
+    (each holds what its own KV cache and max_num_seqs allow); memoised in
+    the context by the configuration and the request size."""
     w = req.profile.workload
     per_request = w.prompt_tokens + w.gen_tokens
     frag = req.profile.policy.fragmentation_factor
-    length = min(per_request, o.knobs.max_model_len)
-    need = o.layout.request_blocks(length, _in_flight(o.knobs)) * frag
-    fit = int(o.blocks // need) if need > 0 and o.starts else 0
-    if per_request > o.knobs.max_model_len:
-        fit = 0
-    fit = min(fit, o.knobs.max_num_seqs) * dp
+    key = ("fit", o.knobs, per_request, frag)
+    fit = ctx.memo.get(key)
+    if fit is None:
+        length = min(per_request, o.knobs.max_model_len)
+        need = o.layout.request_blocks(length, _in_flight(o.knobs)) * frag
+        fit = int(o.blocks // need) if need > 0 and o.starts else 0
+        if per_request > o.knobs.max_model_len:
+            fit = 0
+        fit = ctx.memo[key] = min(fit, o.knobs.max_num_seqs)
+    return fit * dp
+
+
+def _workload(ctx: Context, req: PlanRequest, o: Outcome, dp: int = 1) -> WorkloadFit:
+    w = req.profile.workload
     return _build(
         WorkloadFit,
-        concurrency_fit=fit,
-        tokens_per_request=per_request,
+        concurrency_fit=_fit_count(ctx, req, o, dp),
+        tokens_per_request=w.prompt_tokens + w.gen_tokens,
         requested=w.concurrency,
     )
 
@@ -863,7 +872,28 @@ def _what_ifs(
     dp_set: bool = False,
 ) -> list[WhatIf]:
     """Single changes worth trying, each re-evaluated (the stage terms they
-    share with the plan come from the context's memo), best three first."""
+    share with the plan come from the context's memo), best three first;
+    memoised by everything they read (the WhatIf objects are never modified)."""
+    w, hw = req.profile.workload, req.profile.hardware
+    key = ("what-if", o.knobs, fit_len, plan_starts, dp, dp_set, hw.gpus,
+           w.concurrency, w.prompt_tokens + w.gen_tokens,
+           req.profile.policy.fragmentation_factor)  # fmt: skip
+    memo = ctx.memo.get(key)
+    if memo is None:
+        memo = ctx.memo[key] = _what_ifs_of(ctx, req, o, fit_len, plan_starts,
+                                             dp, dp_set)  # fmt: skip
+    return list(memo)
+
+
+def _what_ifs_of(
+    ctx: Context,
+    req: PlanRequest,
+    o: Outcome,
+    fit_len: int,
+    plan_starts: bool,
+    dp: int,
+    dp_set: bool,
+) -> tuple[WhatIf, ...]:
     k = o.knobs
     era, arch = ctx.era, ctx.arch
     starts = o.starts
@@ -900,12 +930,12 @@ def _what_ifs(
     # not improve on the plan is not offered.
     wanted = req.profile.workload.concurrency
     starts = starts and plan_starts
-    fit_now = _workload(req, o, dp).concurrency_fit if starts else 0
+    fit_now = _fit_count(ctx, req, o, dp) if starts else 0
     level = 0 if not starts else (1 if fit_now < wanted else 2)
     scored = []
     for label, name, value in trials:
         t = evaluate(ctx, k._replace(**{name: value}))
-        fit = _workload(req, t, dp).concurrency_fit if t.starts else 0
+        fit = _fit_count(ctx, req, t, dp) if t.starts else 0
         t_level = 0 if not t.starts else (1 if fit < wanted else 2)
         gain = (fit - fit_now) if level == 1 else (t.tokens - o.tokens)
         if t_level < level or (t_level == level and gain <= 0):
@@ -915,7 +945,7 @@ def _what_ifs(
     # cache of each replica is unchanged).
     replicas = req.profile.hardware.gpus // (k.tp * k.pp)
     if starts and not dp_set and replicas >= 2:
-        fit = _workload(req, o, replicas).concurrency_fit
+        fit = _fit_count(ctx, req, o, replicas)
         t_level = 1 if fit < wanted else 2
         gain = (fit - fit_now) if level == 1 else o.tokens * (replicas - 1)
         if t_level > level or gain > 0:
@@ -945,7 +975,7 @@ def _what_ifs(
             f"{before}{t.tokens:,} tokens{pct},{after}{t.concurrency:.2f}x; {verdict}"
         )
         out.append(_build(WhatIf, change=label, effect=effect))
-    return out
+    return tuple(out)
 
 
 def _first(item: tuple) -> object:
@@ -1162,7 +1192,7 @@ def plan(req: PlanRequest) -> PlanResponse:
         rest = outcome.usable - charged - outcome.graphs - 150 * MIB / GIB
         suggested = int(rest * GIB) if rest > 0 else None
 
-    workload = _workload(req, outcome, dp)
+    workload = _workload(ctx, req, outcome, dp)
     if not starts:
         workload.concurrency_fit = 0
     headroom_ok = outcome.free >= prof.policy.headroom_gb
@@ -1420,15 +1450,21 @@ def sweep(
     for device in gpus:
         ctx = Context.shared(req.model, device, era, device.interconnect or "pcie")
         base = _knobs(req.model_copy(update={"gpu": device}), era, [])
-        # An fp8 KV cache runs from Ampere (8.0) on, stored fp8 and upcast.
-        fp8_ok = device.fp8 or (_capability(device) or (0, 0)) >= (8, 0)
+        # An fp8 KV cache is stored fp8 and upcast where FP8 compute is
+        # missing: only a known capability below Ampere (8.0) is left out.
+        cc = _capability(device)
+        fp8_ok = device.fp8 or cc is None or cc >= (8, 0)
         for tp in tps:
             for dtype in kv_dtypes:
                 reason = ""
                 if not tp_valid(req.model, tp):
                     reason = f"TP {tp} does not divide the attention/KV heads"
                 elif dtype in _FP8_KV and not fp8_ok:
-                    reason = f"{device.name} has no FP8"
+                    reason = (
+                        f"{device.name} (compute capability "
+                        f"{device.compute_capability}) is older than Ampere: "
+                        "fp8 KV not planned"
+                    )
                 if reason:
                     rows.append(SweepRow(device.name, tp, dtype, False, 0, 0.0, 0.0,
                                          reason))  # fmt: skip
