@@ -268,3 +268,16 @@ def _one(req):  # noqa: ANN001, ANN202
         update={"outputs": req.profile.outputs.model_copy(update={"vllm_args": {}})}
     )
     return profile, run_plan(req.model_copy(update={"profile": profile}))
+
+
+def test_sweep_cells_plan_the_same_max_num_seqs_as_run_plan() -> None:
+    from wizard_tui.planner import sweep
+
+    # Unset max_num_seqs: a sweep cell is planned like run_plan (capped at
+    # what fits), so its KV tokens equal the plan's for that GPU and TP.
+    req = request(llama_31_8b(), H100, tp=1, max_model_len=32_768,
+                  fitted_seqs=True)  # fmt: skip
+    rows = sweep(req, [H100], tps=(1,), kv_dtypes=("auto",))
+    plan = run_plan(req)
+    assert plan.max_num_seqs < 1024  # capped: the cell must be capped too
+    assert rows[0].kv_tokens == plan.kv_cache.tokens

@@ -762,6 +762,18 @@ def _parse_capability(text: str) -> tuple[int, int] | None:
 # Searches: auto TP, max_model_len fit, utilisation needed
 
 
+def fit_max_num_seqs(ctx: Context, o: Outcome, concurrency: int) -> Outcome:
+    """The one place that decides the deployment's max_num_seqs when
+    vllm_args leaves it unset (the launch files write plan.max_num_seqs): the
+    workload.mode default capped at what fits, max(the requests one replica
+    serves, floor(max concurrency)), at least 1; `o` re-evaluated with it
+    (the sampler, graphs and KV memory follow it)."""
+    cap = max(1, concurrency, math.floor(o.concurrency + 1e-9))
+    if cap >= o.knobs.max_num_seqs:
+        return o
+    return evaluate(ctx, o.knobs._replace(max_num_seqs=cap))
+
+
 def _tp_candidates(arch: ModelArch, gpus: int, pp: int) -> list[int]:
     limit = max(1, gpus // max(1, pp))
     mla = K.is_mla(arch)
@@ -1129,17 +1141,7 @@ def plan(req: PlanRequest) -> PlanResponse:
     wanted = -(-prof.workload.concurrency // dp)
 
     def seqs_fitted(o: Outcome) -> Outcome:
-        # The one place that decides the deployment's max_num_seqs (the launch
-        # files write plan.max_num_seqs): when vllm_args leaves it unset, the
-        # workload.mode default capped at what fits, max(workload concurrency,
-        # floor(max concurrency)), at least 1; planned with that value (the
-        # sampler, graphs and KV memory follow it).
-        if seqs_given:
-            return o
-        cap = max(1, wanted, math.floor(o.concurrency + 1e-9))
-        if cap >= o.knobs.max_num_seqs:
-            return o
-        return evaluate(ctx, o.knobs._replace(max_num_seqs=cap))
+        return o if seqs_given else fit_max_num_seqs(ctx, o, wanted)
 
     # Auto TP: the smallest valid TP that starts, within the GPUs.
     if prof.hardware.tp_size is None:
@@ -1446,6 +1448,11 @@ def sweep(
     for comparison tables. TP is checked against the heads, FP8 KV against
     the GPU; the profile's other settings are kept."""
     era = E.era_for(req.profile.engine.vllm_version)
+    args = req.profile.outputs.vllm_args
+    given = parse_size(args.get("max_num_seqs"))
+    seqs_given = given is not None and given >= 1
+    dp = data_parallel_size(args)
+    wanted = -(-req.profile.workload.concurrency // dp)
     rows: list[SweepRow] = []
     for device in gpus:
         ctx = Context.shared(req.model, device, era, device.interconnect or "pcie")
@@ -1470,6 +1477,8 @@ def sweep(
                                          reason))  # fmt: skip
                     continue
                 o = evaluate(ctx, base._replace(tp=tp, kv_dtype=dtype))
+                if not seqs_given:  # as run_plan plans it
+                    o = fit_max_num_seqs(ctx, o, wanted)
                 rows.append(
                     SweepRow(
                         device.name,
