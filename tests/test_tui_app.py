@@ -487,3 +487,25 @@ async def test_first_save_goes_to_a_new_user_folder(tui_env: Path) -> None:
         assert app.path == folder / "qwen3-8b-1x-h100-sxm.yaml"
         # The sidebar lists it after the save.
         assert app.path in app.profile_paths
+
+
+async def test_planner_unavailable_and_planner_bug(tui_env: Path, monkeypatch) -> None:  # noqa: ANN001
+    import wizard_tui.planner as planner
+
+    def unavailable(request):  # noqa: ANN001, ANN202
+        raise planner.PlannerUnavailable("not in this build")
+
+    monkeypatch.setattr(planner, "run_plan", unavailable)
+    app = WizardApp(Path("profiles") / L4_PROFILE)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert panel_text(app) == "no plan: planner not available"
+
+        def broken(request):  # noqa: ANN001, ANN202
+            raise ZeroDivisionError("division by zero")
+
+        monkeypatch.setattr(planner, "run_plan", broken)
+        await pilot.press("f4")
+        await type_into(pilot, "concurrency", "3")
+        assert panel_text(app) == "no plan: planner error: division by zero"
+        assert app.is_running
