@@ -281,3 +281,18 @@ def test_sweep_cells_plan_the_same_max_num_seqs_as_run_plan() -> None:
     plan = run_plan(req)
     assert plan.max_num_seqs < 1024  # capped: the cell must be capped too
     assert rows[0].kv_tokens == plan.kv_cache.tokens
+
+
+def test_a_fitting_plan_is_not_offered_marginal_changes() -> None:
+    # Every what-if offered for a plan that fits adds at least 5% KV
+    # capacity: DeepSeek-R1 on 8 x H200 was offered max_num_batched_tokens
+    # 2048 for 861,760 -> 876,288 tokens (+1.7%), which is noise.
+    for path in PROFILES:
+        resp = run_plan(build_request(read_profile(path).profile))
+        if not resp.fits:
+            continue
+        for w in resp.what_if:
+            if w.change.startswith("data_parallel_size"):
+                continue
+            before, after = _kv_change(w.effect)
+            assert after >= before * 1.05, (path.name, w)

@@ -950,7 +950,9 @@ def _what_ifs_of(
         fit = _fit_count(ctx, req, t, dp) if t.starts else 0
         t_level = 0 if not t.starts else (1 if fit < wanted else 2)
         gain = (fit - fit_now) if level == 1 else (t.tokens - o.tokens)
-        if t_level < level or (t_level == level and gain <= 0):
+        # When the workload fits, a gain under 5% of the KV cache is noise.
+        least = 0.05 * o.tokens if level == 2 else 0
+        if t_level < level or (t_level == level and (gain <= 0 or gain < least)):
             continue
         scored.append(((-t_level, -gain), label, t, fit))
     # Idle GPUs: D replicas of TP x PP serve D times the requests (the KV
