@@ -154,8 +154,7 @@ async def test_policy_engine_knobs_go_to_vllm_args(tui_env: Path) -> None:
         await type_into(pilot, "max-num-seqs", "32")
         app.wizard.query_one("#enforce-eager", Switch).value = True
         await settle(pilot)
-        app.wizard.query_one("#block-size", Select).value = "32"
-        await settle(pilot)
+        await type_into(pilot, "block-size", "32")
         assert app.profile.outputs.vllm_args == {
             "max_num_seqs": 32,
             "enforce_eager": True,
@@ -509,3 +508,28 @@ async def test_planner_unavailable_and_planner_bug(tui_env: Path, monkeypatch) -
         await type_into(pilot, "concurrency", "3")
         assert panel_text(app) == "no plan: planner error: division by zero"
         assert app.is_running
+
+
+async def test_engine_values_from_a_file_show_and_are_checked(tui_env: Path) -> None:
+    path = tui_env / "profiles" / "knobs.yaml"
+    text = (tui_env / "profiles" / L4_PROFILE).read_text()
+    knobs = "vllm_args:\n    block_size: 24\n    max_num_batched_tokens: 16k"
+    path.write_text(text.replace("vllm_args: {}", knobs))
+    app = WizardApp(path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.path == path
+        await pilot.press("f5")
+        assert app.wizard.query_one("#block-size", Input).value == "24"
+        assert app.wizard.query_one("#max-num-batched-tokens", Input).value == "16k"
+        # The schema's own rule for block_size: a multiple of 8. (Set in one
+        # go: typing would pass through an empty field, a valid "unset".)
+        app.wizard.query_one("#block-size", Input).value = "12"
+        await settle(pilot)
+        assert "a multiple of 8" in str(
+            app.wizard.query_one("#block-size-error").render()
+        )
+        assert app.profile.outputs.vllm_args == {
+            "block_size": 24,
+            "max_num_batched_tokens": "16k",
+        }

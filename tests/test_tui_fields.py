@@ -47,6 +47,12 @@ def test_field_error_is_pydantics_message() -> None:
     assert field_error(util, util.parse("1.5")) == (
         "Input should be less than or equal to 1"
     )
+    seqs = BY_ID["max-num-seqs"]
+    # vllm_args knobs: OutputsSection's own rule, worded as loading says it.
+    assert field_error(seqs, seqs.parse("0")) == (
+        "max_num_seqs: 0 is not allowed (allowed: a whole number from 1 to 1,000,000)"
+    )
+    assert field_error(seqs, seqs.parse("")) is None
     version = BY_ID["vllm-version"]
     assert "outside the supported range" in field_error(version, "0.2")
 

@@ -5,9 +5,9 @@ only says which widget edits which field, turns the widget's text into a value
 and asks pydantic whether the value is valid. The message the user sees under a
 field is pydantic's own, so the file loader, the CLI and the form agree.
 
-The engine knobs (`max_num_seqs`, `block_size` ...) live in the free-form
-`outputs.vllm_args` mapping, which has no per-key constraints in the profile
-schema; `EngineKnobs` states the ones vLLM itself enforces on those flags.
+The engine knobs (`max_num_seqs`, `block_size` ...) live in the
+`outputs.vllm_args` mapping; their rules are `OutputsSection`'s own checks of
+those keys, so a field says what loading the saved file would say.
 """
 
 from __future__ import annotations
@@ -16,12 +16,13 @@ import typing
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ValidationError
 
 from wizard_tui.schemas.profile import (
     EngineSection,
     HardwareSection,
     ModelSection,
+    OutputsSection,
     PolicySection,
     Profile,
     WorkloadSection,
@@ -32,46 +33,21 @@ Kind = Literal["text", "int", "float", "select", "switch"]
 VLLM_ARGS = "vllm_args"
 """Pseudo-section name for keys of `outputs.vllm_args`."""
 
-BLOCK_SIZES = (1, 8, 16, 32, 64, 128)
-"""`--block-size` choices on CUDA (vllm/config/cache.py, BlockSize)."""
-
-
-class EngineKnobs(BaseModel):
-    """Constraints of the `vllm serve` flags the wizard edits in `vllm_args`
-    (vllm/engine/arg_utils.py and vllm/config/scheduler.py: positive integers;
-    block size one of the CUDA page sizes)."""
-
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
-    max_num_seqs: int | None = Field(
-        None,
-        ge=1,
-        le=1_000_000,
-        description="Sequences vLLM schedules at once (--max-num-seqs); empty = "
-        "the planner's suggestion for the workload mode.",
-    )
-    max_num_batched_tokens: int | None = Field(
-        None,
-        ge=1,
-        le=100_000_000,
-        description="Tokens per scheduler step (--max-num-batched-tokens); empty "
-        "= the planner's suggestion.",
-    )
-    enforce_eager: bool | None = Field(
-        None,
-        description="Run without CUDA graphs (--enforce-eager): no graph memory, "
-        "slower decode.",
-    )
-    block_size: Literal[BLOCK_SIZES] | None = Field(  # type: ignore[valid-type]
-        None, description="Tokens per KV cache block (--block-size); empty = auto."
-    )
-    pipeline_parallel_size: int | None = Field(
-        None,
-        ge=1,
-        le=4096,
-        description="Pipeline-parallel size (--pipeline-parallel-size); TP x PP "
-        "must not exceed hardware.gpus.",
-    )
+KNOB_HELP = {
+    "max_num_seqs": "Sequences vLLM schedules at once (--max-num-seqs); empty = "
+    "the planner's suggestion for the workload mode.",
+    "max_num_batched_tokens": "Tokens per scheduler step "
+    "(--max-num-batched-tokens), e.g. 8192 or '16k'; empty = the planner's "
+    "suggestion.",
+    "enforce_eager": "Run without CUDA graphs (--enforce-eager): no graph "
+    "memory, slower decode.",
+    "block_size": "Tokens per KV cache block (--block-size), a multiple of 8; "
+    "empty = vLLM's choice.",
+    "pipeline_parallel_size": "Pipeline-parallel size "
+    "(--pipeline-parallel-size); TP x PP must not exceed hardware.gpus.",
+}
+"""Help for the `vllm serve` flags the wizard edits in `outputs.vllm_args`;
+their rules live with the profile schema (`OutputsSection`)."""
 
 
 SECTION_MODELS: dict[str, type[BaseModel]] = {
@@ -80,7 +56,7 @@ SECTION_MODELS: dict[str, type[BaseModel]] = {
     "workload": WorkloadSection,
     "policy": PolicySection,
     "engine": EngineSection,
-    VLLM_ARGS: EngineKnobs,
+    VLLM_ARGS: OutputsSection,
 }
 
 
@@ -111,14 +87,20 @@ class FieldSpec:
 
     @property
     def description(self) -> str:
+        if self.section == VLLM_ARGS:
+            return KNOB_HELP.get(self.name, "")
         return self.info.description or ""
 
     @property
     def optional(self) -> bool:
+        if self.section == VLLM_ARGS:
+            return True  # an empty field leaves the flag out
         return type(None) in typing.get_args(self.info.annotation)
 
     def choices(self) -> tuple[Any, ...]:
         """The allowed values of a select field, from its Literal annotation."""
+        if self.section == VLLM_ARGS:
+            return ()
         return tuple(_literal_values(self.info.annotation))
 
     def current(self, profile: Profile) -> Any:
@@ -216,7 +198,7 @@ POLICY_FIELDS = (
     _spec(VLLM_ARGS, "max_num_seqs", "Max num seqs", "int", "planner's choice"),
     _spec(VLLM_ARGS, "max_num_batched_tokens", "Batched tokens", "int", "planner's"),
     _spec(VLLM_ARGS, "enforce_eager", "Enforce eager", "switch"),
-    _spec(VLLM_ARGS, "block_size", "Block size", "select"),
+    _spec(VLLM_ARGS, "block_size", "Block size", "int", "vLLM's choice"),
     _spec("engine", "vllm_version", "vLLM version", "text", "newest (0.34)"),
 )
 ALL_FIELDS = MODEL_FIELDS + HARDWARE_FIELDS + WORKLOAD_FIELDS + POLICY_FIELDS
@@ -224,8 +206,13 @@ ALL_FIELDS = MODEL_FIELDS + HARDWARE_FIELDS + WORKLOAD_FIELDS + POLICY_FIELDS
 
 def field_error(spec: FieldSpec, value: Any) -> str | None:
     """Pydantic's message for `value` in this field alone, or None when valid."""
+    data = {spec.name: value}
+    if spec.section == VLLM_ARGS:
+        if value is None:
+            return None
+        data = {"vllm_args": data}
     try:
-        spec.model.model_validate({spec.name: value})
+        spec.model.model_validate(data)
     except ValidationError as exc:
         for error in exc.errors(include_url=False):
             if error["loc"][:1] == (spec.name,):
@@ -290,7 +277,11 @@ def apply_values(
                     args.pop(key, None)
                 else:
                     args[key] = value
-            sections["outputs"] = base.outputs.model_copy(update={"vllm_args": args})
+            data = {**base.outputs.model_dump(), "vllm_args": args}
+            try:
+                sections["outputs"] = OutputsSection.model_validate(data)
+            except ValidationError as exc:
+                return Candidate(None, _errors_by_id(exc, "outputs", specs))
             continue
         data = getattr(base, section).model_dump()
         data.update(changes)

@@ -27,6 +27,19 @@ _CHOICE_LABELS = {
 }
 
 
+def _options(spec: FieldSpec, value: str) -> list[tuple[str, str]]:
+    """A select's choices from the schema; a value from a file that is not
+    one of them (vllm_args are free-form) is listed too, so it shows and the
+    form can say what is wrong with it instead of failing to draw."""
+    label = _CHOICE_LABELS.get((spec.section, spec.name), "auto")
+    options = [(str(c), str(c)) for c in spec.choices()]
+    if spec.optional:
+        options.insert(0, (label, ""))
+    if value not in {v for _, v in options}:
+        options.append((f"{value} (not allowed)", value))
+    return options
+
+
 class PydanticValidator(Validator):
     """A Textual validator that asks the field's pydantic model (one source of
     truth) and reports pydantic's message."""
@@ -98,12 +111,8 @@ class StepForm(VerticalScroll, can_focus=False):
         if spec.kind == "switch":
             return Switch(value=value, id=spec.dom_id, tooltip=tooltip)
         if spec.kind == "select":
-            label = _CHOICE_LABELS.get((spec.section, spec.name), "auto")
-            options = [(str(c), str(c)) for c in spec.choices()]
-            if spec.optional:
-                options.insert(0, (label, ""))
             return Select(
-                options,
+                _options(spec, value),
                 value=value,
                 allow_blank=False,
                 compact=True,
@@ -141,6 +150,8 @@ class StepForm(VerticalScroll, can_focus=False):
             widget = self.query_one(f"#{spec.dom_id}")
             value = spec.display(spec.current(profile))
             with widget.prevent(Input.Changed, Select.Changed, Switch.Changed):
+                if isinstance(widget, Select):
+                    widget.set_options(_options(spec, value))
                 if widget.value != value:  # type: ignore[attr-defined]
                     widget.value = value  # type: ignore[attr-defined]
                 if isinstance(widget, Input):
