@@ -199,3 +199,26 @@ def test_dump_load_round_trip(profile: Profile) -> None:
     loaded = profile_from_text(text)
     assert loaded.profile == profile
     assert dump_profile(loaded.profile) == text
+
+
+def test_new_profile_targets_installed_vllm(monkeypatch: pytest.MonkeyPatch) -> None:
+    from importlib import metadata
+
+    from wizard_tui.profiles import new_profile
+
+    def version(name: str) -> str:
+        if name == "vllm":
+            return "0.11.0"
+        raise metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(metadata, "version", version)
+    assert new_profile().engine.vllm_version == "0.11.0"
+
+    def missing(name: str) -> str:
+        raise metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(metadata, "version", missing)
+    assert new_profile().engine.vllm_version == "0.34"
+    # A version outside 0.6-0.34 falls back to the newest supported.
+    monkeypatch.setattr(metadata, "version", lambda name: "0.40.1")
+    assert new_profile().engine.vllm_version == "0.34"

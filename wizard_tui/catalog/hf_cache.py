@@ -93,7 +93,23 @@ def from_folder(path: str | Path, *, source: str | None = None) -> ModelFiles | 
     )
 
 
+def _repo_cached(repo_id: str) -> bool:
+    """Whether the cache holds any folder for this model repo at all.
+
+    huggingface_hub's download module costs ~0.2 s to import (its HTTP stack),
+    which would land on the app's first plan for every catalog model; one stat
+    of the folder name it would look in (``models--org--name``) avoids that.
+    """
+    folder = "models--" + repo_id.replace("/", "--")
+    try:
+        return (hub_cache_dir() / folder).is_dir()
+    except (OSError, ValueError):
+        return False
+
+
 def _cached_file(repo_id: str, filename: str, revision: str | None) -> Path | None:
+    if not _repo_cached(repo_id):
+        return None
     from huggingface_hub import try_to_load_from_cache
 
     try:

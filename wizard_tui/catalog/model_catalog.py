@@ -19,6 +19,10 @@ import yaml
 
 _MAX_BASE_DEPTH = 8
 
+# The packaged catalogs are our own data; libyaml's safe loader reads them
+# several times faster than the pure-Python one (start-up of the app).
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 @dataclass(frozen=True)
 class CatalogModel:
@@ -45,7 +49,12 @@ def _entries() -> dict[str, dict[str, Any]]:
             if (folder / "config.json").is_file():
                 model_id = folder.name.replace("--", "/", 1)
                 out[model_id.lower()] = {"id": model_id, "folder": folder}
-    data = yaml.safe_load((root / "catalog.yaml").read_text(encoding="utf-8")) or {}
+    data = (
+        yaml.load(
+            (root / "catalog.yaml").read_text(encoding="utf-8"), Loader=_SAFE_LOADER
+        )
+        or {}
+    )
     for model_id, entry in (data.get("models") or {}).items():
         out[model_id.lower()] = {"id": model_id, **entry}
     return out

@@ -4,7 +4,11 @@ planner's request (the original tool's API names)."""
 
 from __future__ import annotations
 
-from wizard_tui.profiles.convert import profile_to_request, request_to_profile
+from wizard_tui.profiles.convert import (
+    new_profile,
+    profile_to_request,
+    request_to_profile,
+)
 from wizard_tui.profiles.dirs import list_profiles, profile_dirs, user_profiles_dir
 from wizard_tui.profiles.loader import (
     MAX_PROFILE_BYTES,
@@ -30,6 +34,7 @@ __all__ = [
     "file_fingerprint",
     "list_profiles",
     "load_profile",
+    "new_profile",
     "profile_dirs",
     "profile_from_text",
     "profile_to_request",

@@ -28,3 +28,24 @@ def request_to_profile(
         return profile
     outputs = profile.outputs.model_copy(update={"emit": list(emit)})
     return profile.model_copy(update={"outputs": outputs})
+
+
+def new_profile() -> Profile:
+    """A starting profile for the app: the schema's defaults, targeting the
+    installed vLLM when there is one in the supported range, else the newest
+    supported (CONTRACT.md: new profiles take and save that version)."""
+    from importlib import metadata
+
+    from wizard_tui.schemas.profile import NEWEST_VLLM_VERSION, version_supported
+
+    try:
+        installed: str | None = metadata.version("vllm")
+    except Exception:  # not installed, or broken metadata
+        installed = None
+    version = NEWEST_VLLM_VERSION
+    if installed and version_supported(installed):
+        version = installed
+    profile = Profile()
+    return profile.model_copy(
+        update={"engine": profile.engine.model_copy(update={"vllm_version": version})}
+    )

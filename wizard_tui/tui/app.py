@@ -25,6 +25,7 @@ from textual.css.query import NoMatches
 from textual.reactive import var
 from textual.widgets import ContentSwitcher
 
+from wizard_tui.profiles.convert import new_profile
 from wizard_tui.schemas.profile import HardwareSection, PolicySection, Profile
 from wizard_tui.tui.commands import WizardCommands
 from wizard_tui.tui.dialogs import ConfirmDialog, HelpDialog, PathDialog, TextDialog
@@ -85,7 +86,7 @@ class WizardApp(App[None]):
         self.path: Path | None = None
         """The file the profile was loaded from or last saved to."""
         self.fingerprint: str | None = None
-        self.baseline = Profile()
+        self.baseline = new_profile()
         """The profile as on disk (or as new): the profile is dirty when it
         differs."""
         self.outcome: PlanOutcome | None = None

@@ -209,7 +209,8 @@ def speed_line(plan: PlanResponse) -> str | None:
     """Typical decode and first-token estimates at the workload's concurrency."""
     s = plan.speed
     if len(s.itl_ms) < 2 or len(s.ttft_ms) < 2:
-        return None
+        # No estimate (no bandwidth figure, or vLLM would not start): say why.
+        return f"speed {s.label}" if s.label and s.label != "estimate" else None
     return (
         f"~{s.decode_tok_s_per_seq[1]:.0f} tok/s each, "
         f"{s.decode_tok_s_total[1]:,.0f} total, "

@@ -69,15 +69,18 @@ def plan_report(plan: PlanResponse, profile: Profile) -> Text:
         if why:
             text.append(f"  {why}\n", style="dim")
     speed = verdict.speed_line(plan)
-    if speed:
+    s = plan.speed
+    if speed and len(s.itl_ms) != 3:
+        text.append("\n" + speed + "\n", style="bold")
+    elif speed:
         text.append("\nspeed: ", style="bold")
         text.append(speed + "\n")
-        s = plan.speed
-        text.append(
-            f"  inter-token {s.itl_ms[0]:.1f}-{s.itl_ms[2]:.1f} ms "
-            f"(typical {s.itl_ms[1]:.1f})\n",
-            style="dim",
-        )
+        if len(s.itl_ms) == 3:
+            text.append(
+                f"  inter-token {s.itl_ms[0]:.1f}-{s.itl_ms[2]:.1f} ms "
+                f"(typical {s.itl_ms[1]:.1f})\n",
+                style="dim",
+            )
     if plan.what_if:
         text.append("\nwhat if:\n", style="bold")
         for hint in plan.what_if:
