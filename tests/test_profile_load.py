@@ -231,7 +231,8 @@ def test_non_numeric_or_bad_version(tmp_path: Path, value: str) -> None:
             "model.max_model_len",
             "valid integer",
         ),
-        ("gpus: 1", "gpus: yes", "hardware.gpus", "valid integer"),
+        # YAML 1.1 reads an unquoted yes as true: refused as such, not as 1.
+        ("gpus: 1", "gpus: yes", "hardware.gpus", "read by YAML as a boolean"),
         (
             "gpu_memory_utilization: 0.9",
             "gpu_memory_utilization: .nan",
@@ -411,9 +412,14 @@ def test_yaml_spelling_in_messages(tmp_path: Path) -> None:
     )
     assert "profile_version: true is not a whole number (allowed: 1)" in message
     message = refuse(
-        write(tmp_path, GOOD.replace("concurrency: 4", "concurrency: 1e3"))
+        write(tmp_path, GOOD.replace("concurrency: 4", 'concurrency: "4"'))
     )
     assert "YAML read it as text" in message
+    # 1e3 is a float in YAML 1.2 (and here): a float is not a whole number.
+    message = refuse(
+        write(tmp_path, GOOD.replace("concurrency: 4", "concurrency: 1e3"))
+    )
+    assert "1000.0: Input should be a valid integer (allowed: a whole number" in message
 
 
 def test_section_given_as_list(tmp_path: Path) -> None:
@@ -425,3 +431,56 @@ def test_section_given_as_list(tmp_path: Path) -> None:
 def test_empty_path() -> None:
     with pytest.raises(ProfileError, match="no profile file name given"):
         read_profile("")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[" * 500 + "]" * 500,
+        "x: " + "[" * 500 + "]" * 500,
+        "\n".join(" " * i + "a:" for i in range(600)),
+    ],
+    ids=["brackets", "brackets-under-key", "indentation"],
+)
+def test_deep_nesting_refused_before_the_parser_recurses(
+    tmp_path: Path, text: str
+) -> None:
+    # PyYAML composes nodes recursively: without the event-level depth check
+    # these raised RecursionError (a traceback, exit 1) instead of exit 2.
+    assert "nested too deeply for a profile (allowed: up to" in refuse(
+        write(tmp_path, text)
+    )
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expect"),
+    [
+        # YAML 1.1 reads these as other numbers than they look: 0100000 is
+        # octal 32768, 0x2 is 2, 0o2 is 2, 1:30 is 1*60+30 = 90.
+        ("max_model_len: 8192", "max_model_len: 0100000", "model.max_model_len: 0100000 is read by YAML as octal"),
+        ("gpus: 1", "gpus: 0x2", "hardware.gpus: 0x2 is read by YAML as hexadecimal"),
+        ("gpus: 1", "gpus: 0o2", "hardware.gpus: 0o2 is read by YAML as octal"),
+        ("gpus: 1", "gpus: 1:30", "hardware.gpus: 1:30 is read by YAML as a base-60"),
+        # An unquoted `no` is YAML 1.1's false: a GPU named "no" is not meant.
+        ("gpu_name: L4", "gpu_name: no", "hardware.gpu_name: no is read by YAML as a boolean"),
+    ],
+)
+def test_yaml_11_misreadings_refused(
+    tmp_path: Path, old: str, new: str, expect: str
+) -> None:
+    message = refuse(write(tmp_path, GOOD.replace(old, new)))
+    assert expect in message
+    line = GOOD.splitlines().index("  " + old.strip()) + 1
+    assert f"p.yaml:{line}:" in message
+
+
+def test_dates_stay_text(tmp_path: Path) -> None:
+    # Not datetime.date(2001, 12, 14): the user's own spelling is shown.
+    message = refuse(write(tmp_path, GOOD + "engine:\n  vllm_version: 2001-12-14\n"))
+    assert "engine.vllm_version: '2001-12-14'" in message
+
+
+def test_yaml_12_exponent_is_a_number(tmp_path: Path) -> None:
+    # YAML 1.1 needs a dot (9.0e-1); 9e-1 would have been the text '9e-1'.
+    text = GOOD.replace("gpu_memory_utilization: 0.9", "gpu_memory_utilization: 9e-1")
+    assert load_profile(write(tmp_path, text)).policy.gpu_memory_utilization == 0.9

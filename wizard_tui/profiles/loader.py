@@ -170,7 +170,62 @@ def _decode(path: Path, data: bytes) -> str:
 
 
 class _Loader(yaml.SafeLoader):
-    """PyYAML's safe loader; structure checks happen on events and nodes."""
+    """PyYAML's safe loader; structure checks happen on events and nodes.
+
+    Its implicit types are narrowed where YAML 1.1 would silently misread a
+    teammate's value: dates stay text (``0.10`` style versions and
+    ``2001-12-14`` are not turned into dates), ``1e400`` and ``9e-1`` are
+    floats as in YAML 1.2, and ``0o10`` is tagged an integer so that `_walk`
+    can refuse it with the other non-decimal forms (``010`` octal, ``0x2``,
+    ``1:30`` base 60).
+    """
+
+
+_INT = "tag:yaml.org,2002:int"
+_FLOAT = "tag:yaml.org,2002:float"
+_BOOL = "tag:yaml.org,2002:bool"
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    _FLOAT,
+    re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"),
+)
+_Loader.add_implicit_resolver(_INT, re.compile(r"^[-+]?0o[0-7_]+$"), list("-+0"))
+_DECIMAL_INT = re.compile(r"[-+]?(?:0|[1-9][0-9_]*)")
+
+
+def _misread_scalar(node: yaml.ScalarNode) -> str | None:
+    """Why YAML 1.1 would read this plain scalar as something other than what
+    it looks like, or None when it reads as written."""
+    if node.style is not None:
+        return None
+    text = node.value
+    if node.tag == _INT and not _DECIMAL_INT.fullmatch(text):
+        digits = text.lstrip("+-")
+        if ":" in text:
+            form = "a base-60 (hh:mm) number"
+        elif digits[:2] in ("0x", "0o", "0b"):
+            form = {"0x": "hexadecimal", "0o": "octal", "0b": "binary"}[digits[:2]]
+        else:
+            form = "octal (a leading 0)"
+        return (
+            f"{text} is read by YAML as {form}, not the number it looks like; "
+            "write it in plain decimal digits"
+        )
+    if node.tag == _FLOAT and ":" in text:
+        return (
+            f"{text} is read by YAML as a base-60 (hh:mm) number; write a decimal "
+            "number (e.g. 0.9)"
+        )
+    if node.tag == _BOOL and text.lower() not in ("true", "false"):
+        return (
+            f"{text} is read by YAML as a boolean; write true or false for a "
+            f"switch, or quote it ('{text}') for text"
+        )
+    return None
 
 
 def parse_yaml_mapping(
@@ -206,6 +261,8 @@ def parse_yaml_mapping(
         data = loader.construct_document(node)
     except yaml.YAMLError as exc:
         raise ProfileError(where, [_yaml_message(where, exc)]) from None
+    except RecursionError:  # _check_events stops deep nesting first
+        raise ProfileError(where, [_too_deep(where)]) from None
     finally:
         loader.dispose()
     return data, lines
@@ -213,10 +270,20 @@ def parse_yaml_mapping(
 
 def _check_events(loader: yaml.SafeLoader, where: str) -> None:
     documents = 0
+    depth = 0
     try:
         while loader.check_event():
             event = loader.get_event()
             line = event.start_mark.line + 1
+            # Depth is checked here, on the flat event stream, because PyYAML
+            # builds nodes recursively: a few hundred nested brackets would
+            # exhaust Python's stack before `_walk` could refuse them.
+            if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+                depth += 1
+                if depth > _MAX_DEPTH + 1:
+                    raise ProfileError(where, [_too_deep(f"{where}:{line}")])
+            elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+                depth -= 1
             if isinstance(event, yaml.AliasEvent):
                 raise ProfileError(
                     where,
@@ -255,6 +322,12 @@ def _check_events(loader: yaml.SafeLoader, where: str) -> None:
                     )
     except yaml.YAMLError as exc:
         raise ProfileError(where, [_yaml_message(where, exc)]) from None
+    except RecursionError:
+        raise ProfileError(where, [_too_deep(where)]) from None
+
+
+def _too_deep(where: str) -> str:
+    return f"{where}: nested too deeply for a profile (allowed: up to {_MAX_DEPTH} levels)"
 
 
 def _walk(
@@ -274,6 +347,16 @@ def _walk(
             ],
         )
     lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.ScalarNode):
+        problem = _misread_scalar(node)
+        info = _field_for(path) if problem else None
+        if info is not None and _is_number_field(info):
+            problem += f" (allowed: {_range_text(info)})"
+        if problem:
+            raise ProfileError(
+                where,
+                [f"{where}:{node.start_mark.line + 1}: {_dotted(path) or 'value'}: {problem}"],
+            )
     if isinstance(node, yaml.MappingNode):
         seen: dict[str, int] = {}
         for key_node, value_node in node.value:
@@ -542,6 +625,10 @@ def _field_for(loc: tuple[str, ...]):  # noqa: ANN202 - pydantic FieldInfo
             model = None  # type: ignore[assignment]
             break
     return info
+
+
+def _is_number_field(info: Any) -> bool:
+    return info.annotation in (int, float, int | None, float | None)
 
 
 def _range_text(info: Any) -> str:
