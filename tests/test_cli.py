@@ -118,3 +118,70 @@ def test_override_error_names_no_file_line(tmp_path: Path) -> None:
     result = run_cli("plan", "--profile", str(profile), "--gpus", "0")
     assert result.returncode == 2
     assert "(with command-line overrides): hardware.gpus: 0:" in result.stderr
+
+
+BUNDLED_L4 = Path(__file__).parent.parent / "profiles" / "llama-3.1-8b-1x-l4.yaml"
+
+
+def test_generate_writes_nothing_when_one_file_cannot_be_written(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "out"
+    (out / "docker_run.sh").mkdir(parents=True)  # in the way of the 2nd file
+    result = run_cli(
+        "generate", "--profile", str(BUNDLED_L4), "--emit", "command,docker,k8s",
+        "--out", str(out),
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "docker_run.sh: is in the way" in result.stderr
+    assert "nothing was written" in result.stderr
+    # serve_command.sh, the first in order, was not left behind.
+    assert sorted(p.name for p in out.iterdir()) == ["docker_run.sh"]
+
+
+def test_generate_keeps_a_backup_of_what_it_replaces(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "serve_command.sh").write_text("# my own edits\n")
+    args = ("generate", "--profile", str(BUNDLED_L4), "--emit", "command", "--out", str(out))
+    result = run_cli(*args)
+    assert result.returncode == 0
+    assert (out / "serve_command.sh.bak").read_text() == "# my own edits\n"
+    assert "replaced" in result.stderr and "serve_command.sh.bak" in result.stderr
+    # The same files again: nothing replaced, the backup of the user's file stays.
+    again = run_cli(*args)
+    assert again.returncode == 0 and "replaced" not in again.stderr
+    assert (out / "serve_command.sh.bak").read_text() == "# my own edits\n"
+
+
+def test_generate_never_overwrites_the_profile_it_reads(tmp_path: Path) -> None:
+    profile = tmp_path / "profile.yaml"
+    original = BUNDLED_L4.read_bytes() + b"# a teammate's comment\n"
+    profile.write_bytes(original)
+    result = run_cli(
+        "generate", "--profile", str(profile), "--emit", "profile,command",
+        "--out", str(tmp_path), "--max-model-len", "4096",
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "would replace the profile being read" in result.stderr
+    assert profile.read_bytes() == original
+    assert not (tmp_path / "serve_command.sh").exists()
+
+
+def test_generate_says_the_verdict(tmp_path: Path) -> None:
+    result = run_cli(
+        "generate", "--profile", str(BUNDLED_L4), "--emit", "command",
+        "--out", str(tmp_path / "o"), "--gpu-memory-utilization", "0.05",
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert result.stderr.startswith("does not fit")
+
+
+def test_generate_nothing_to_emit_creates_no_folder(tmp_path: Path) -> None:
+    # ray_cluster.sh is only for plans across nodes; this one is one L4.
+    out = tmp_path / "o"
+    result = run_cli(
+        "generate", "--profile", str(BUNDLED_L4), "--emit", "ray", "--out", str(out)
+    )
+    assert result.returncode == 0
+    assert "nothing to write" in result.stderr and not out.exists()

@@ -222,3 +222,31 @@ def test_new_profile_targets_installed_vllm(monkeypatch: pytest.MonkeyPatch) -> 
     # A version outside 0.6-0.34 falls back to the newest supported.
     monkeypatch.setattr(metadata, "version", lambda name: "0.40.1")
     assert new_profile().engine.vllm_version == "0.34"
+
+
+def test_file_set_rename_failure_restores_what_it_replaced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from wizard_tui.profiles import store
+
+    (tmp_path / "a.sh").write_text("old a\n")
+    (tmp_path / "b.sh").write_text("old b\n")
+    real_replace = os.replace
+    calls = []
+
+    def flaky_replace(src, dst):  # noqa: ANN001, ANN202
+        calls.append(dst)
+        if len(calls) == 2:  # the second rename fails (an immutable b.sh, say)
+            raise PermissionError(1, "Operation not permitted")
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(store.os, "replace", flaky_replace)
+    with pytest.raises(store.FileSetError) as info:
+        store.write_file_set(
+            tmp_path, {"a.sh": (b"new a\n", 0o755), "b.sh": (b"new b\n", 0o755)}
+        )
+    monkeypatch.setattr(store.os, "replace", real_replace)
+    assert info.value.path == tmp_path / "b.sh"
+    assert (tmp_path / "a.sh").read_text() == "old a\n"
+    assert (tmp_path / "b.sh").read_text() == "old b\n"
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]

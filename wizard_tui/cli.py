@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -188,7 +189,7 @@ def _cmd_plan(args: argparse.Namespace) -> int:
 
 def _cmd_generate(args: argparse.Namespace) -> int:
     from wizard_tui.profiles import dump_profile
-    from wizard_tui.profiles.store import _atomic_write
+    from wizard_tui.profiles.store import FileSetError, write_file_set
     from wizard_tui.schemas.profile import EMIT_NAMES
 
     if not args.out.strip():
@@ -219,16 +220,40 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise CliError(f"--out: {out} is a file; give a folder")
+    source = Path(args.profile).resolve()
+    for name in files:
+        if (out / name).resolve() == source:
+            raise CliError(
+                f"--out: writing {name} there would replace the profile being read "
+                f"({args.profile}); give another folder (nothing was written)"
+            )
+    if not files:
+        # e.g. --emit ray for a one-node plan: the warnings say why; the
+        # folder is not created for nothing.
+        for warning in dict.fromkeys([*plan.warnings, *left_out]):
+            print(f"warning: {warning}", file=sys.stderr)
+        print(f"note: nothing to write for --emit {','.join(emit)}", file=sys.stderr)
+        return EXIT_FITS if plan.fits else EXIT_DOES_NOT_FIT
+    umask = os.umask(0)
+    os.umask(umask)
+    blobs = {
+        name: (text.encode("utf-8"), (0o777 if name.endswith(".sh") else 0o666) & ~umask)
+        for name, text in files.items()
+    }
     try:
         out.mkdir(parents=True, exist_ok=True)
-        for name, text in files.items():
-            _atomic_write(out / name, text.encode("utf-8"))
-            if name.endswith(".sh"):
-                (out / name).chmod(0o755)
+        replaced = write_file_set(out, blobs)
+    except FileSetError as exc:
+        raise CliError(
+            f"--out: cannot write {exc.path}: {exc.reason} (nothing was written)"
+        ) from None
     except OSError as exc:
-        raise CliError(f"--out: cannot write into {out}: {exc.strerror}") from None
+        raise CliError(f"--out: cannot create {out}: {exc.strerror}") from None
     for name in files:
         print(out / name)
+    print(render_plan_text(plan).splitlines()[0], file=sys.stderr)
+    for path in replaced:
+        print(f"note: replaced {path} (the previous file is {path}.bak)", file=sys.stderr)
     for warning in dict.fromkeys([*plan.warnings, *left_out]):
         print(f"warning: {warning}", file=sys.stderr)
     return EXIT_FITS if plan.fits else EXIT_DOES_NOT_FIT

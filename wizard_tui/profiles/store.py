@@ -133,6 +133,85 @@ def _atomic_write(path: Path, data: bytes) -> None:
     _fsync_dir(folder)
 
 
+class FileSetError(OSError):
+    """One file of a set could not be written; none of the set was."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(f"{path}: {reason}")
+
+
+def write_file_set(folder: Path, files: dict[str, tuple[bytes, int]]) -> list[Path]:
+    """Write several files into ``folder`` all or nothing; return the files
+    replaced (each kept as ``<name>.bak``).
+
+    ``files`` maps a name to (bytes, mode). Every file is first written to a
+    temporary file beside its target and fsynced; only when all are staged are
+    the targets backed up and renamed into place (a file that already holds
+    the same bytes is left alone). A failure while staging
+    writes nothing; a failure while renaming (an immutable file, say) puts the
+    files already replaced back from their backups. Raises `FileSetError`
+    naming the file that failed.
+    """
+    staged: list[tuple[Path, str]] = []
+
+    def discard() -> None:
+        for _target, tmp in staged:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+
+    for name, (data, mode) in files.items():
+        target = folder / name
+        if target.is_dir() or (target.exists() and not target.is_file()):
+            discard()
+            raise FileSetError(target, "is in the way (not a regular file)")
+        with contextlib.suppress(OSError):
+            if target.is_file() and target.read_bytes() == data:
+                continue  # already as it would be written: no .bak, no rename
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
+        except OSError as exc:
+            discard()
+            raise FileSetError(target, exc.strerror or str(exc)) from None
+        staged.append((target, tmp))
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.chmod(tmp, mode)
+        except OSError as exc:
+            discard()
+            raise FileSetError(target, exc.strerror or str(exc)) from None
+    replaced: list[Path] = []
+    created: list[Path] = []
+    index = 0
+    try:
+        for index, (target, tmp) in enumerate(staged):  # noqa: B007
+            if target.exists():
+                shutil.copy2(target, target.with_name(target.name + ".bak"))
+                os.replace(tmp, target)
+                replaced.append(target)
+            else:
+                os.replace(tmp, target)
+                created.append(target)
+    except OSError as exc:
+        for target in replaced:
+            with contextlib.suppress(OSError):
+                os.replace(target.with_name(target.name + ".bak"), target)
+        for target in created:
+            with contextlib.suppress(OSError):
+                os.unlink(target)
+        staged_left = staged[index:]
+        staged.clear()
+        staged.extend(staged_left)
+        discard()
+        raise FileSetError(staged_left[0][0], exc.strerror or str(exc)) from None
+    _fsync_dir(folder)
+    return replaced
+
+
 def _fsync_dir(folder: Path) -> None:
     # Makes the rename itself durable; not every platform allows it.
     with contextlib.suppress(OSError):
