@@ -185,3 +185,44 @@ def test_generate_nothing_to_emit_creates_no_folder(tmp_path: Path) -> None:
     )
     assert result.returncode == 0
     assert "nothing to write" in result.stderr and not out.exists()
+
+
+def test_resolution_errors_name_the_line_or_the_flag(tmp_path: Path) -> None:
+    text = BUNDLED_L4.read_text().replace("gpu_name: NVIDIA L4", "gpu_name: banana")
+    path = tmp_path / "p.yaml"
+    path.write_text(text)
+    line = text.splitlines().index("  gpu_name: banana") + 1
+    result = run_cli("plan", "--profile", str(path))
+    assert result.returncode == 2
+    assert f"p.yaml:{line}: hardware.gpu_name: 'banana': unknown GPU" in result.stderr
+    # The file says L4; a wrong --gpu is the command line's fault, not the file's.
+    result = run_cli("plan", "--profile", str(BUNDLED_L4), "--gpu", "banana")
+    assert "(with command-line overrides): hardware.gpu_name: 'banana'" in result.stderr
+
+
+def test_a_loose_gpu_name_says_which_catalog_gpu_it_became() -> None:
+    result = run_cli("plan", "--profile", str(BUNDLED_L4), "--gpu", "L4 card")
+    assert result.returncode == 0
+    assert "note: hardware: 'L4 card' is the catalog's L4 (22.05 GiB CUDA total)" in result.stdout
+    # An nvidia-smi name is exact: no note.
+    result = run_cli("plan", "--profile", str(BUNDLED_L4))
+    assert "note: hardware:" not in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expect"),
+    [
+        ("gpu_name: NVIDIA L4", "gpu_name: ''", "hardware.gpu_name: '': must be a GPU name"),
+        # YAML's own escapes put a newline and an ESC into the values.
+        ("gpu_name: NVIDIA L4", r'gpu_name: "L4\nrm -rf /"', "must be a GPU name"),
+        ("id: meta-llama/Llama-3.1-8B-Instruct", r'id: "org/m\e[2J"', r"model.id: 'org/m\x1b[2J'"),
+    ],
+)
+def test_control_characters_and_empty_names_refused(
+    tmp_path: Path, old: str, new: str, expect: str
+) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text(BUNDLED_L4.read_text().replace(old, new))
+    result = run_cli("plan", "--profile", str(path))
+    assert result.returncode == 2 and expect in result.stderr
+    assert "catalog is not available" not in result.stderr

@@ -197,6 +197,19 @@ def test_empty_name_is_an_error() -> None:
         find_gpu("  ")
 
 
+@pytest.mark.parametrize("text", ["my L4 card", "xx H100", "banana L40S"])
+def test_unknown_words_before_the_chip_are_not_dropped(text: str) -> None:
+    # Words after the chip are a tool's suffix ("A100-SXM4-80GB-LS"); words
+    # before it mean another name than the catalog's.
+    with pytest.raises(ResolutionError, match="unknown GPU"):
+        find_gpu(text)
+
+
+def test_vendor_word_alone_names_no_card() -> None:
+    with pytest.raises(ResolutionError, match="names no card"):
+        find_gpu("NVIDIA")
+
+
 # ---------------------------------------------------------------- user gpus.yaml
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -28,6 +29,9 @@ class CliError(Exception):
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    # What the library logs (a guessed architecture, say) is also in the
+    # plan's notes and warnings: print it once, there, not again as a log line.
+    logging.getLogger("wizard_tui").addHandler(logging.NullHandler())
     if not getattr(args, "command", None):
         parser.print_help()
         return EXIT_NO_PLAN
@@ -142,6 +146,16 @@ def _load(path_text: str) -> Any:
         raise CliError(str(exc)) from None
 
 
+def _where(args: argparse.Namespace, loaded: Any, field: str) -> str:
+    """``file:line`` of a profile field, or the file "with command-line
+    overrides" when a flag set that field."""
+    section, _, name = field.partition(".")
+    if getattr(args, f"o_{section}_{name}", None) is not None:
+        return f"{args.profile} (with command-line overrides)"
+    line = loaded.lines.get(tuple(field.split(".")))
+    return f"{args.profile}:{line}" if line else args.profile
+
+
 def _make_plan(args: argparse.Namespace) -> tuple[Any, Any, Any]:
     """Load, override, resolve and plan: (profile, request, plan)."""
     from wizard_tui.catalog import ResolutionError, build_request
@@ -153,7 +167,7 @@ def _make_plan(args: argparse.Namespace) -> tuple[Any, Any, Any]:
         request = build_request(profile)
     except ResolutionError as exc:
         raise CliError(
-            f"{args.profile}: {exc.field}: {exc.value!r}: {exc.message}"
+            f"{_where(args, loaded, exc.field)}: {exc.field}: {exc.value!r}: {exc.message}"
         ) from None
     request = request.model_copy(
         update={"notes": tuple(loaded.notes) + tuple(request.notes)}

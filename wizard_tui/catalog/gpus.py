@@ -115,7 +115,10 @@ def find_gpu(name: str) -> GpuSpec:
     query = _tokens(name)
     if not query:
         raise ResolutionError(
-            PROFILE_FIELD, name, "empty GPU name; write one such as H100 or L40S"
+            PROFILE_FIELD,
+            name,
+            "names no card, only a vendor or product line; write the card, such as "
+            "H100 or L40S",
         )
 
     exact = index.by_key.get("".join(query))
@@ -126,8 +129,20 @@ def find_gpu(name: str) -> GpuSpec:
     if not candidates and not set(query) & _OTHER_PRODUCT_WORDS:
         # Tool names carry words no row has ("A100-SXM4-80GB-LS", "MI250 (MCM)
         # OAM AC MBA"): keep the chip, size and form-factor words and retry.
+        # Only words after the chip are dropped: "my L4 card" or "xx H100"
+        # is not a tool's spelling of a catalog GPU, and is refused.
+        first = next(
+            (i for i, t in enumerate(query) if _identifies(t) and _token_known(index, t)),
+            len(query),
+        )
+        lead_known = all(_token_known(index, t) for t in query[:first])
         core = tuple(t for t in query if _identifies(t) and _token_known(index, t))
-        if core and core != query and any(c.isdigit() for c in "".join(core)):
+        if (
+            lead_known
+            and core
+            and core != query
+            and any(c.isdigit() for c in "".join(core))
+        ):
             exact = index.by_key.get("".join(core))
             if exact is not None and len(exact) == 1:
                 return exact[0]

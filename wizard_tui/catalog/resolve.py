@@ -242,6 +242,12 @@ def resolve_gpu(profile: Profile) -> tuple[GpuSpec, list[str]]:
     if hw.gpu_name and find_gpu is not None:
         try:
             spec = find_gpu(hw.gpu_name)
+            spelled = {n.lower() for n in (spec.name, *spec.smi_names, *spec.aliases)}
+            if hw.gpu_name.lower() not in spelled:
+                notes.append(
+                    f"hardware: {hw.gpu_name!r} is the catalog's {spec.name} "
+                    f"({spec.cuda_total_gib:g} GiB CUDA total)"
+                )
         except ResolutionError:
             if hw.vram_gb is None:
                 raise

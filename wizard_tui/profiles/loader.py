@@ -62,6 +62,8 @@ class LoadedProfile:
     notes: list[str] = field(default_factory=list)
     fingerprint: str | None = None
     """sha256 of the bytes read, to notice a file changed on disk before a save."""
+    lines: dict[tuple[str, ...], int] = field(default_factory=dict)
+    """Line of each key path in the file, for messages about its values."""
 
 
 def fingerprint_bytes(data: bytes) -> str:
@@ -82,7 +84,7 @@ def read_profile(path: str | os.PathLike[str]) -> LoadedProfile:
     raw = _upgrade(path, raw, lines, notes)
     profile = validate_profile(raw, str(path), lines, notes)
     _require_identity(str(path), raw, lines)
-    return LoadedProfile(profile, path, notes, fingerprint_bytes(data))
+    return LoadedProfile(profile, path, notes, fingerprint_bytes(data), lines)
 
 
 def load_profile(path: str | os.PathLike[str]) -> Profile:

@@ -14,6 +14,7 @@ reported as a note when a list is passed in the validation context under
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any, Literal
 
 from pydantic import (
@@ -98,6 +99,12 @@ def _note(info: ValidationInfo, field: str, old: Any, new: Any) -> None:
     notes = info.context.get("notes") if isinstance(info.context, dict) else None
     if notes is not None:
         notes.append(f"{field}: {old!r} normalised to {new!r}")
+
+
+def _has_control(text: str) -> bool:
+    """C0/C1 control characters (newline, tab, ESC, NUL ...): never part of a
+    model id or GPU name, and unsafe to echo into a terminal or a script."""
+    return any(unicodedata.category(c) == "Cc" for c in text)
 
 
 class _Section(BaseModel):
@@ -201,7 +208,7 @@ class ModelSection(_Section):
     @field_validator("id")
     @classmethod
     def _id_shape(cls, value: str) -> str:
-        if value != value.strip() or any(c in value for c in "\n\r\t\0"):
+        if value != value.strip() or _has_control(value):
             raise ValueError(
                 "must be a Hugging Face repo id (org/name) or a folder path, "
                 "without surrounding spaces or control characters"
@@ -224,6 +231,16 @@ class HardwareSection(_Section):
         le=_MAX_GPUS,
         description="GPUs the deployment uses in all; TP x PP must not exceed it.",
     )
+
+    @field_validator("gpu_name")
+    @classmethod
+    def _gpu_name_shape(cls, value: str | None) -> str | None:
+        if value is not None and (not value.strip() or _has_control(value)):
+            raise ValueError(
+                "must be a GPU name such as 'H100' or 'NVIDIA L40S' on one line "
+                "(or null, with vram_gb in GiB per GPU)"
+            )
+        return value
     gpus_per_node: int | None = Field(
         None,
         ge=1,
