@@ -143,7 +143,15 @@ def test_generate_keeps_a_backup_of_what_it_replaces(tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()
     (out / "serve_command.sh").write_text("# my own edits\n")
-    args = ("generate", "--profile", str(BUNDLED_L4), "--emit", "command", "--out", str(out))
+    args = (
+        "generate",
+        "--profile",
+        str(BUNDLED_L4),
+        "--emit",
+        "command",
+        "--out",
+        str(out),
+    )
     result = run_cli(*args)
     assert result.returncode == 0
     assert (out / "serve_command.sh.bak").read_text() == "# my own edits\n"
@@ -203,7 +211,10 @@ def test_resolution_errors_name_the_line_or_the_flag(tmp_path: Path) -> None:
 def test_a_loose_gpu_name_says_which_catalog_gpu_it_became() -> None:
     result = run_cli("plan", "--profile", str(BUNDLED_L4), "--gpu", "L4 card")
     assert result.returncode == 0
-    assert "note: hardware: 'L4 card' is the catalog's L4 (22.05 GiB CUDA total)" in result.stdout
+    assert (
+        "note: hardware: 'L4 card' is the catalog's L4 (22.05 GiB CUDA total)"
+        in result.stdout
+    )
     # An nvidia-smi name is exact: no note.
     result = run_cli("plan", "--profile", str(BUNDLED_L4))
     assert "note: hardware:" not in result.stdout
@@ -212,10 +223,18 @@ def test_a_loose_gpu_name_says_which_catalog_gpu_it_became() -> None:
 @pytest.mark.parametrize(
     ("old", "new", "expect"),
     [
-        ("gpu_name: NVIDIA L4", "gpu_name: ''", "hardware.gpu_name: '': must be a GPU name"),
+        (
+            "gpu_name: NVIDIA L4",
+            "gpu_name: ''",
+            "hardware.gpu_name: '': must be a GPU name",
+        ),
         # YAML's own escapes put a newline and an ESC into the values.
         ("gpu_name: NVIDIA L4", r'gpu_name: "L4\nrm -rf /"', "must be a GPU name"),
-        ("id: meta-llama/Llama-3.1-8B-Instruct", r'id: "org/m\e[2J"', r"model.id: 'org/m\x1b[2J'"),
+        (
+            "id: meta-llama/Llama-3.1-8B-Instruct",
+            r'id: "org/m\e[2J"',
+            r"model.id: 'org/m\x1b[2J'",
+        ),
     ],
 )
 def test_control_characters_and_empty_names_refused(

@@ -457,12 +457,20 @@ def test_deep_nesting_refused_before_the_parser_recurses(
     [
         # YAML 1.1 reads these as other numbers than they look: 0100000 is
         # octal 32768, 0x2 is 2, 0o2 is 2, 1:30 is 1*60+30 = 90.
-        ("max_model_len: 8192", "max_model_len: 0100000", "model.max_model_len: 0100000 is read by YAML as octal"),
+        (
+            "max_model_len: 8192",
+            "max_model_len: 0100000",
+            "model.max_model_len: 0100000 is read by YAML as octal",
+        ),
         ("gpus: 1", "gpus: 0x2", "hardware.gpus: 0x2 is read by YAML as hexadecimal"),
         ("gpus: 1", "gpus: 0o2", "hardware.gpus: 0o2 is read by YAML as octal"),
         ("gpus: 1", "gpus: 1:30", "hardware.gpus: 1:30 is read by YAML as a base-60"),
         # An unquoted `no` is YAML 1.1's false: a GPU named "no" is not meant.
-        ("gpu_name: L4", "gpu_name: no", "hardware.gpu_name: no is read by YAML as a boolean"),
+        (
+            "gpu_name: L4",
+            "gpu_name: no",
+            "hardware.gpu_name: no is read by YAML as a boolean",
+        ),
     ],
 )
 def test_yaml_11_misreadings_refused(

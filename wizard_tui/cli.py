@@ -251,7 +251,10 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     umask = os.umask(0)
     os.umask(umask)
     blobs = {
-        name: (text.encode("utf-8"), (0o777 if name.endswith(".sh") else 0o666) & ~umask)
+        name: (
+            text.encode("utf-8"),
+            (0o777 if name.endswith(".sh") else 0o666) & ~umask,
+        )
         for name, text in files.items()
     }
     try:
@@ -267,7 +270,9 @@ def _cmd_generate(args: argparse.Namespace) -> int:
         print(out / name)
     print(render_plan_text(plan).splitlines()[0], file=sys.stderr)
     for path in replaced:
-        print(f"note: replaced {path} (the previous file is {path}.bak)", file=sys.stderr)
+        print(
+            f"note: replaced {path} (the previous file is {path}.bak)", file=sys.stderr
+        )
     for warning in dict.fromkeys([*plan.warnings, *left_out]):
         print(f"warning: {warning}", file=sys.stderr)
     return EXIT_FITS if plan.fits else EXIT_DOES_NOT_FIT

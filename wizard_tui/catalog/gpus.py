@@ -132,7 +132,11 @@ def find_gpu(name: str) -> GpuSpec:
         # Only words after the chip are dropped: "my L4 card" or "xx H100"
         # is not a tool's spelling of a catalog GPU, and is refused.
         first = next(
-            (i for i, t in enumerate(query) if _identifies(t) and _token_known(index, t)),
+            (
+                i
+                for i, t in enumerate(query)
+                if _identifies(t) and _token_known(index, t)
+            ),
             len(query),
         )
         lead_known = all(_token_known(index, t) for t in query[:first])

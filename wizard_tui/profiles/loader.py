@@ -329,7 +329,9 @@ def _check_events(loader: yaml.SafeLoader, where: str) -> None:
 
 
 def _too_deep(where: str) -> str:
-    return f"{where}: nested too deeply for a profile (allowed: up to {_MAX_DEPTH} levels)"
+    return (
+        f"{where}: nested too deeply for a profile (allowed: up to {_MAX_DEPTH} levels)"
+    )
 
 
 def _walk(
@@ -357,7 +359,9 @@ def _walk(
         if problem:
             raise ProfileError(
                 where,
-                [f"{where}:{node.start_mark.line + 1}: {_dotted(path) or 'value'}: {problem}"],
+                [
+                    f"{where}:{node.start_mark.line + 1}: {_dotted(path) or 'value'}: {problem}"
+                ],
             )
     if isinstance(node, yaml.MappingNode):
         seen: dict[str, int] = {}

@@ -241,6 +241,7 @@ class HardwareSection(_Section):
                 "(or null, with vram_gb in GiB per GPU)"
             )
         return value
+
     gpus_per_node: int | None = Field(
         None,
         ge=1,
