@@ -492,3 +492,24 @@ def test_yaml_12_exponent_is_a_number(tmp_path: Path) -> None:
     # YAML 1.1 needs a dot (9.0e-1); 9e-1 would have been the text '9e-1'.
     text = GOOD.replace("gpu_memory_utilization: 0.9", "gpu_memory_utilization: 9e-1")
     assert load_profile(write(tmp_path, text)).policy.gpu_memory_utilization == 0.9
+
+
+def test_enum_choices_listed_once(tmp_path: Path) -> None:
+    message = refuse(
+        write(tmp_path, GOOD.replace("max_model_len: 8192", "kv_cache_dtype: fp9"))
+    )
+    assert (
+        "model.kv_cache_dtype: 'fp9': not one of the choices (allowed: 'auto'"
+        in message
+    )
+    assert message.count("'bfloat16'") == 1
+
+
+def test_merge_keys_refused(tmp_path: Path) -> None:
+    text = GOOD.replace("  gpus: 1\n", "  gpus: 1\n  <<: {tp_size: 1}\n")
+    assert "YAML merge keys (<<) are not allowed" in refuse(write(tmp_path, text))
+
+
+def test_too_long_text_says_the_limit(tmp_path: Path) -> None:
+    text = GOOD.replace("gpu_name: L4", "gpu_name: " + "x" * 200)
+    assert "(allowed: text of at most 128 characters)" in refuse(write(tmp_path, text))

@@ -375,6 +375,13 @@ def _walk(
                     ],
                 )
             key = key_node.value
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                raise ProfileError(
+                    where,
+                    [
+                        f"{where}:{line}: {_dotted(path) or 'top level'}: YAML merge keys (<<) are not allowed in profiles; write the keys out"
+                    ],
+                )
             if key in seen:
                 raise ProfileError(
                     where,
@@ -544,6 +551,8 @@ def _format_error(where: str, err: Any, lines: dict[tuple[str, ...], int]) -> st
         message = "must be a mapping of key: value pairs"
     shown = _show(value)
     text = f"{where}: {name}: {shown}{message}"
+    if kind in ("literal_error", "enum") and allowed:
+        message = "not one of the choices"  # pydantic's text lists them too
     if allowed and "allowed" not in message:
         text += f" (allowed: {allowed})"
     return text
@@ -613,6 +622,8 @@ def _allowed(loc: tuple[str, ...], kind: str, err: Any) -> str:
         return "true or false"
     if kind == "string_type":
         return "text"
+    if kind == "string_too_long":
+        return f"text of at most {ctx.get('max_length')} characters"
     return ""
 
 
