@@ -550,9 +550,9 @@ def _format_error(where: str, err: Any, lines: dict[tuple[str, ...], int]) -> st
     if kind == "dict_type":
         message = "must be a mapping of key: value pairs"
     shown = _show(value)
-    text = f"{where}: {name}: {shown}{message}"
     if kind in ("literal_error", "enum") and allowed:
         message = "not one of the choices"  # pydantic's text lists them too
+    text = f"{where}: {name}: {shown}{message}"
     if allowed and "allowed" not in message:
         text += f" (allowed: {allowed})"
     return text
