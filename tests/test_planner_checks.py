@@ -435,3 +435,13 @@ def test_batch1_itl_matches_measurements(arch, device, version, measured_ms) -> 
     low, typical, high = resp.speed.itl_ms
     assert low <= measured_ms <= high
     assert typical == pytest.approx(measured_ms, rel=0.2)
+
+
+def test_no_length_starts_when_tp_is_invalid() -> None:
+    # Llama-3.1-8B has 32 attention heads: TP 3 does not divide them, so vLLM
+    # refuses at any max_model_len.
+    resp = run_plan(request(llama_31_8b(), tp=3, gpus=4))
+    assert not resp.vllm_starts
+    assert "divisible by tensor parallel size (3)" in resp.blockers[0]
+    assert resp.max_model_len_fit == 0
+    assert "a blocker no length cures" in resp.explanations["max_model_len_fit"]

@@ -1060,7 +1060,8 @@ def _explanations(o: Outcome, era: E.Era, fit_len: int) -> dict[str, str]:
         ),
         "max_model_len_fit": (
             f"Largest length ({fit_len}) whose one request fits the KV memory, by "
-            "vLLM's estimate_max_model_len binary search."
+            "vLLM's estimate_max_model_len binary search"
+            + ("; 0: a blocker no length cures." if fit_len == 0 else ".")
         ),
         "workload.concurrency_fit": (
             "Requests of prompt+gen tokens (x fragmentation_factor) whose blocks fit "
@@ -1186,9 +1187,16 @@ def plan(req: PlanRequest) -> PlanResponse:
                 f"set max_num_seqs <= {max(wanted, holds)} to plan for fewer"
             )
 
-    blockers = _validity(req, era, k, warnings, notes) + outcome.blockers
+    validity = _validity(req, era, k, warnings, notes)
+    blockers = validity + outcome.blockers
     starts = not blockers
-    fit_len = _max_len_fit(ctx, outcome)
+    # A refusal that no length cures (an invalid TP, a dtype the GPU lacks)
+    # leaves no max_model_len that would start.
+    fit_len = (
+        0
+        if any("max_model_len" not in b for b in validity)
+        else _max_len_fit(ctx, outcome)
+    )
     util_needed = _util_needed(ctx, outcome)
     suggested = None
     if era.version[:2] >= (0, 10):

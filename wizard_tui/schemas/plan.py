@@ -38,7 +38,14 @@ class PerGpu(_Out):
     cuda_graph_gib: float = Field(description="graph memory charged to the budget")
     other_gib: float = Field(description="margins the version keeps, and the rest")
     kv_cache_gib: float = Field(description="KV cache memory on each GPU")
-    free_gib: float = Field(0.0, description="left outside the budget and overhead")
+    free_gib: float = Field(
+        0.0,
+        description=(
+            "GiB per GPU vLLM leaves unallocated: total - overhead - what it holds. "
+            "Not one of the terms that add up to usable_gib; where the budget keeps "
+            "a margin (0.34) that margin is in both other_gib and free_gib."
+        ),
+    )
 
 
 class KvCache(_Out):
