@@ -521,3 +521,70 @@ def test_case_31_seven_b_near_15_gib() -> None:
     used = (resp.per_gpu.weights_gib + resp.per_gpu.activation_gib
             + resp.per_gpu.non_torch_gib + 2048 * 524_288 / GIB)  # fmt: skip
     assert 12 < used < 20
+
+
+# 8. Large VLM with one image per prompt still OOMs (vllm#16570).
+def test_case_08_vision_reserve_flagged_on_4x_a100_40gb() -> None:
+    # Qwen2.5-VL-72B: the Qwen2.5-72B text stack (80 layers, hidden 8192,
+    # intermediate 29568, vocab 152064, 64 heads, 8 KV heads of 128) plus a
+    # ~0.67B-parameter vision tower; 73.4B params x 2 B in all.
+    arch = ModelArch(
+        model_id="Qwen/Qwen2.5-VL-72B-Instruct", source="test", model_type="qwen2_5_vl",
+        architecture="Qwen2_5_VLForConditionalGeneration",
+        num_layers=80, hidden_size=8192, intermediate_size=29568, vocab_size=152064,
+        num_attention_heads=64, num_kv_heads=8, head_dim=128, max_model_len=128000,
+        total_params=73_400_000_000, active_params=73_400_000_000,
+        weight_bytes=146_800_000_000, vision_params=670_000_000,
+    )  # fmt: skip
+    a100_40 = gpu("A100 40GB SXM", 39.39, fp8=False, cc="8.0")
+    resp = run_plan(
+        request(arch, a100_40, version="0.8.4", tp=4, gpus=4, util=0.95,
+                max_model_len=4096, args={"max_num_seqs": 2})
+    )  # fmt: skip
+    # The log: "model loading took 34.43 GiB" per rank.
+    assert resp.per_gpu.weights_gib == pytest.approx(34.43, rel=0.05)
+    # Its check: 0.95 x 39.39 - 34.43 = 2.99 GiB for activations, graphs, KV.
+    assert resp.per_gpu.usable_gib - resp.per_gpu.weights_gib < 4.0
+    assert any("vision encoder's profiling reserve is not modelled" in w
+               for w in resp.warnings)  # fmt: skip
+
+
+# 13. "My AWQ model uses as much memory as fp16" (vllm#2948, #1234, #235).
+def test_case_13_awq_same_reservation_more_kv_tokens() -> None:
+    from wizard_tui.catalog import build_request
+    from wizard_tui.schemas import Profile
+
+    def plan(model_id: str):
+        profile = Profile.model_validate({
+            "model": {"id": model_id, "max_model_len": 8192},
+            "hardware": {"gpu_name": "L40S", "gpus": 1},
+            "policy": {"gpu_memory_utilization": 0.9},
+            "engine": {"vllm_version": "0.19.0"},
+            "outputs": {"vllm_args": {"max_num_seqs": 256}},
+        })  # fmt: skip
+        return run_plan(build_request(profile))
+
+    fp16 = plan("Qwen/Qwen2.5-7B-Instruct")
+    awq = plan("Qwen/Qwen2.5-7B-Instruct-AWQ")
+    # vLLM reserves util x total whatever the model: the same on both.
+    assert awq.per_gpu.usable_gib == fp16.per_gpu.usable_gib
+    assert fp16.per_gpu.usable_gib == pytest.approx(
+        0.9 * fp16.per_gpu.total_gib, abs=0.01
+    )
+    # The weights saved become KV: Qwen2.5-7B holds 28 layers x 4 KV heads x
+    # 128 x (K+V) x 2 B = 57,344 B per token, so each GiB saved is ~18,724
+    # tokens more.
+    saved = fp16.per_gpu.weights_gib - awq.per_gpu.weights_gib
+    assert saved > 8.0
+    assert awq.kv_cache.bytes_per_token == 57_344
+    more = awq.kv_cache.tokens - fp16.kv_cache.tokens
+    assert more == pytest.approx(saved * 2**30 / 57_344, rel=0.05)
+
+
+def test_case_13_help_says_what_the_fraction_covers() -> None:
+    from wizard_tui.schemas import Profile
+
+    text = Profile.model_json_schema()["$defs"]["PolicySection"]["properties"][
+        "gpu_memory_utilization"
+    ]["description"]
+    assert "weights" in text and "activations" in text and "KV cache" in text

@@ -311,7 +311,10 @@ class PolicySection(_Section):
         le=1,
         description=(
             "Fraction of each GPU's CUDA total that vLLM may use (vLLM "
-            "--gpu-memory-utilization); null = the target version's default "
+            "--gpu-memory-utilization) for everything it holds: weights, "
+            "activations, CUDA graphs (charged from 0.21) and the KV cache, which "
+            "takes the rest; a smaller, quantized model shows as more KV tokens, "
+            "not as less memory used. null = the target version's default "
             "(0.90 up to 0.19, 0.92 from 0.22; 1.0 with 0.34's extensible cache)."
         ),
     )
