@@ -304,19 +304,19 @@ async def test_review_shows_launch_files_and_copies(tui_env: Path) -> None:
         review = app.wizard.query_one("#review")
         report = str(app.wizard.query_one("#review-plan").render())
         assert report.startswith("fits: ")
-        if review.files:  # launch files land with the launch-files issue
-            copied: list[str] = []
-            app.copy_to_clipboard = copied.append  # type: ignore[method-assign]
-            await pilot.click("#copy-file")
-            assert copied and copied[0] in review.files.values()
+        assert "serve_command.sh" in review.files
+        copied: list[str] = []
+        app.copy_to_clipboard = copied.append  # type: ignore[method-assign]
+        await pilot.click("#copy-file")
+        assert copied and copied[0] in review.files.values()
 
-            await pilot.click("#write-files")
-            await pilot.pause()
-            app.screen.query_one("#dialog-path", Input).value = str(tui_env / "out")
-            await pilot.press("enter")
-            await settle(pilot)
-            written = sorted(p.name for p in (tui_env / "out").iterdir())
-            assert written == sorted(Path(n).name for n in review.files)
+        await pilot.click("#write-files")
+        await pilot.pause()
+        app.screen.query_one("#dialog-path", Input).value = str(tui_env / "out")
+        await pilot.press("enter")
+        await settle(pilot)
+        written = sorted(p.name for p in (tui_env / "out").iterdir())
+        assert written == sorted(Path(n).name for n in review.files)
 
 
 async def test_palette_switch_gpu_and_help(tui_env: Path) -> None:
@@ -533,3 +533,71 @@ async def test_engine_values_from_a_file_show_and_are_checked(tui_env: Path) -> 
             "block_size": 24,
             "max_num_batched_tokens": "16k",
         }
+
+
+def notices(app: WizardApp) -> list[str]:
+    return [f"{n.title}: {n.message}" for n in app._notifications]
+
+
+async def test_failed_save_and_write_are_notifications(tui_env: Path) -> None:
+    # Both used to end the app with a TypeError from the worker's callback.
+    app = WizardApp(Path("profiles") / L4_PROFILE)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.save_to(Path("/proc/nope.yaml"), None, overwrite=False)
+        await settle(pilot)
+        assert any(n.startswith("not saved: /proc/nope.yaml") for n in notices(app))
+
+        await pilot.press("f6")
+        await settle(pilot)
+        in_the_way = tui_env / "a-file"
+        in_the_way.write_text("mine\n")
+        await pilot.press("w")
+        await pilot.pause()
+        app.screen.query_one("#dialog-path", Input).value = str(in_the_way)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert any("is a file; give a folder" in n for n in notices(app))
+        assert in_the_way.read_text() == "mine\n"
+        assert app.is_running
+
+
+async def test_quit_asks_when_there_are_unsaved_changes(tui_env: Path) -> None:
+    app = WizardApp(Path("profiles") / L4_PROFILE)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f4")
+        await type_into(pilot, "concurrency", "12x")  # invalid, but a change
+        assert app.dirty
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "ConfirmDialog"
+        await pilot.press("n")
+        await pilot.pause()
+        assert app.is_running and type(app.screen).__name__ == "WizardScreen"
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        await pilot.press("y")
+        await pilot.pause()
+    assert app.return_code == 0
+
+
+async def test_stale_plan_is_not_copied_or_written(tui_env: Path) -> None:
+    app = WizardApp(Path("profiles") / L4_PROFILE)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f3")
+        await type_into(pilot, "gpus", "0")
+        await pilot.press("f6")
+        await settle(pilot)
+        report = str(app.wizard.query_one("#review-plan").render())
+        assert report.startswith("stale: GPUs on Hardware is invalid")
+        copied: list[str] = []
+        app.copy_to_clipboard = copied.append  # type: ignore[method-assign]
+        await pilot.press("c")
+        await pilot.press("w")
+        await pilot.pause()
+        assert copied == []
+        assert type(app.screen).__name__ == "WizardScreen"  # no folder dialog
+        assert any(n.startswith("not copied: GPUs on Hardware") for n in notices(app))
+        assert any(n.startswith("not written: GPUs on Hardware") for n in notices(app))

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import difflib
+import functools
 import logging
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -151,7 +153,15 @@ class WizardApp(App[None]):
 
     @property
     def dirty(self) -> bool:
-        return self.profile != self.baseline
+        """Changes not on disk: a changed profile, or a half-typed invalid field."""
+        return self.profile != self.baseline or bool(self.invalid)
+
+    async def action_quit(self) -> None:
+        """Quit, asking first when there are unsaved changes (ctrl+q)."""
+        if self.dirty:
+            self._confirm_then("Quit and discard the unsaved changes?", self.exit)
+        else:
+            self.exit()
 
     def forms(self) -> list[StepForm]:
         return list(self.wizard.query(StepForm))
@@ -213,6 +223,8 @@ class WizardApp(App[None]):
             return  # made from a profile replaced since (a load, a detection)
         step_id = event.form.id or ""
         self.invalid.pop(step_id, None)
+        if event.profile == self.profile:
+            self._refresh_bar()  # valid again, as before: only the marker changes
         self.profile = event.profile
         for form in self.forms():
             form.rebase(self.profile)
@@ -221,6 +233,7 @@ class WizardApp(App[None]):
     @on(StepForm.Invalid)
     def _form_invalid(self, event: StepForm.Invalid) -> None:
         self.invalid[event.form.id or ""] = event.errors
+        self._refresh_bar()
         self._show_outcome()
 
     def replace_profile(self, profile: Profile) -> None:
@@ -282,14 +295,17 @@ class WizardApp(App[None]):
             hardware.show_gpu(outcome.gpu)
         self._show_outcome()
 
+    def _invalid_reason(self) -> str | None:
+        """'<field> on <step> is invalid' for the first invalid field, if any."""
+        for step_id, errors in self.invalid.items():
+            field = next(iter(errors))
+            return f"{_label(field)} on {_title(step_id)} is invalid"
+        return None
+
     def _show_outcome(self) -> None:
         panel = self.wizard.query_one(FitPanel)
         outcome = self.outcome
-        stale = None
-        for step_id, errors in self.invalid.items():
-            field = next(iter(errors))
-            stale = f"{_label(field)} on {_title(step_id)} is invalid"
-            break
+        stale = self._invalid_reason()
         if outcome is None:
             panel.show(None, None, stale=stale, problem=None)
         else:
@@ -303,6 +319,7 @@ class WizardApp(App[None]):
     def _show_review(self) -> None:
         outcome = self.outcome
         review = self.wizard.query_one(ReviewStep)
+        review.stale = self._invalid_reason()
         if outcome is None:
             review.show_plan(self.profile, None, "planning...")
         else:
@@ -538,6 +555,7 @@ class WizardApp(App[None]):
             if yes:
                 self.save_to(path, None, overwrite=True)
 
+        message = message.replace(" (nothing was written)", "")
         self.push_screen(ConfirmDialog(f"{message}\n\nOverwrite it anyway?"), answered)
 
     def _saved(self, path: Path, fingerprint: str, profile: Profile) -> None:
@@ -613,26 +631,54 @@ class WizardApp(App[None]):
 
     @work(thread=True, group="write")
     def write_files(self, folder: Path, files: dict[str, str]) -> None:
+        """Write the launch files all or nothing, keeping a .bak of each file
+        replaced (the same writer as `vllm-wizard generate`)."""
+        from wizard_tui.profiles.store import FileSetError, write_file_set
+
+        umask = os.umask(0)
+        os.umask(umask)
+        blobs = {
+            Path(name).name: (
+                content.encode("utf-8"),
+                (0o777 if name.endswith(".sh") else 0o666) & ~umask,
+            )
+            for name, content in files.items()
+        }
         try:
+            if folder.exists() and not folder.is_dir():
+                raise FileSetError(folder, "is a file; give a folder")
             folder.mkdir(parents=True, exist_ok=True)
-            for name, content in files.items():
-                target = folder / Path(name).name
-                target.write_text(content, encoding="utf-8")
-                if target.suffix == ".sh":
-                    target.chmod(0o755)
-        except OSError as exc:
+            replaced = write_file_set(folder, blobs)
+        except FileSetError as exc:
             self.from_worker(
-                self.notify, f"{folder}: {exc}", title="not written", severity="error"
+                self.notify,
+                f"{exc.path}: {exc.reason} (nothing was written)",
+                title="not written",
+                severity="error",
             )
             return
-        self.from_worker(self.notify, f"wrote {len(files)} files to {folder}")
+        except OSError as exc:
+            self.from_worker(
+                self.notify,
+                f"{folder}: {exc.strerror or exc}",
+                title="not written",
+                severity="error",
+            )
+            return
+        kept = f"; {len(replaced)} replaced, each kept as .bak" if replaced else ""
+        self.from_worker(self.notify, f"wrote {len(files)} files to {folder}{kept}")
 
-    def from_worker(self, callback: Callable[..., object], *args: object) -> None:
-        """Hand a worker's result to `callback` on the event loop.
+    def from_worker(
+        self, callback: Callable[..., object], *args: object, **kwargs: object
+    ) -> None:
+        """Hand a worker's result to `callback(*args, **kwargs)` on the event
+        loop.
 
         A worker may finish while the app shuts down (its widgets already
         gone, or its loop closed): the result is then dropped.
         """
+        if kwargs:
+            callback = functools.partial(callback, **kwargs)
 
         def deliver() -> None:
             if not self._screen_ready:

@@ -23,9 +23,14 @@ LAUNCH_EMIT = ("command", "docker", "compose", "k8s", "profile")
 """Launch files shown on the Review step (`generate --emit` names)."""
 
 
-def plan_report(plan: PlanResponse, profile: Profile) -> Text:
+def plan_report(plan: PlanResponse, profile: Profile, stale: str | None = None) -> Text:
     """Every number of the plan, each followed by how it was computed."""
     text = Text()
+    if stale:
+        text.append(
+            f"stale: {stale}; this is the plan of the last valid profile\n",
+            style="bold red",
+        )
     text.append(verdict.verdict(plan, profile) + "\n", style="bold")
     for blocker in plan.blockers:
         text.append(f"blocker: {blocker}\n", style="red")
@@ -127,6 +132,8 @@ class ReviewStep(VerticalScroll, can_focus=False):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.files: dict[str, str] = {}
+        self.stale: str | None = None
+        """Why the files are for an older profile (a field is invalid), if so."""
 
     def compose(self) -> ComposeResult:
         yield Static("Review: plan and launch files", classes="step-title")
@@ -145,7 +152,7 @@ class ReviewStep(VerticalScroll, can_focus=False):
             report.update(problem or "no plan yet")
             self.files = {}
         else:
-            report.update(plan_report(plan, profile))
+            report.update(plan_report(plan, profile, self.stale))
             try:
                 self.files = launch_files(profile, plan)
             except Exception as exc:  # a launch bug must not hide the plan
@@ -175,8 +182,20 @@ class ReviewStep(VerticalScroll, can_focus=False):
                 return name
         return next(iter(self.files), None)
 
+    def _refuse_stale(self, what: str) -> bool:
+        if self.stale:
+            self.notify(
+                f"{self.stale}: fix it first; the launch files are for the last "
+                "valid profile",
+                title=f"not {what}",
+                severity="error",
+            )
+        return bool(self.stale)
+
     @on(Button.Pressed, "#copy-file")
     def action_copy(self) -> None:
+        if self._refuse_stale("copied"):
+            return
         name = self.active_file()
         if name is None:
             self.notify("no launch file to copy", severity="warning")
@@ -186,6 +205,8 @@ class ReviewStep(VerticalScroll, can_focus=False):
 
     @on(Button.Pressed, "#write-files")
     def action_write(self) -> None:
+        if self._refuse_stale("written"):
+            return
         if not self.files:
             self.notify("no launch files to write", severity="warning")
             return
