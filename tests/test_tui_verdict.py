@@ -118,3 +118,14 @@ def test_shortfall_when_weights_exceed_the_budget() -> None:
     # request of 8192 tokens needs 8192 x 65,536 B = 0.5 GiB: short by 43.31.
     assert round(verdict.shortfall_gib(plan, PROFILE), 2) == 43.31
     assert verdict.verdict(plan, PROFILE) == "does not fit: short by 43.3 GiB per GPU"
+
+
+def test_other_memory_has_its_own_letter() -> None:
+    # A 0.34 plan keeps a margin inside the budget (other_gib): it is not
+    # non-torch memory, and the legend must not add it there.
+    plan = fixed_plan(True)
+    per_gpu = plan.per_gpu.model_copy(update={"non_torch_gib": 0.25, "other_gib": 1.98})
+    plan = plan.model_copy(update={"per_gpu": per_gpu})
+    joined = "  ".join(verdict.legend(plan, 36))
+    assert "N non-torch 0.2" in joined and "O other 2.0" in joined
+    assert "O" in verdict.memory_bar(plan, 40).plain

@@ -127,7 +127,10 @@ class StepForm(VerticalScroll, can_focus=False):
             compact=True,
             id=spec.dom_id,
             tooltip=tooltip,
-            select_on_focus=False,
+            # A model id is replaced more often than edited: focusing it
+            # selects it, so typing starts a new id (End keeps it to edit).
+            # Numbers keep the cursor at their end.
+            select_on_focus=spec.kind == "text",
         )
 
     def raw_values(self) -> dict[str, Any]:
