@@ -445,3 +445,44 @@ def test_no_length_starts_when_tp_is_invalid() -> None:
     assert "divisible by tensor parallel size (3)" in resp.blockers[0]
     assert resp.max_model_len_fit == 0
     assert "a blocker no length cures" in resp.explanations["max_model_len_fit"]
+
+
+def _profile_plan(path: str, **changes: dict) -> PlanResponse:
+    from wizard_tui.catalog import build_request
+    from wizard_tui.profiles import load_profile
+
+    profile = load_profile(Path(__file__).parent.parent / "profiles" / path)
+    for section, values in changes.items():
+        part = getattr(profile, section).model_copy(update=values)
+        profile = profile.model_copy(update={section: part})
+    return run_plan(build_request(profile))
+
+
+def test_what_ifs_never_promise_a_start_a_blocker_rules_out() -> None:
+    # An MLA-only KV dtype on Llama (not MLA): more GPUs change nothing, so
+    # the only useful change is the KV dtype itself.
+    resp = _profile_plan(
+        "llama-3.1-8b-1x-l4.yaml", model={"kv_cache_dtype": "nvfp4_ds_mla"}
+    )
+    assert not resp.vllm_starts
+    assert [w.change for w in resp.what_if] == ["kv_cache_dtype: fp8"]
+    assert all("still does not start" not in w.effect for w in resp.what_if)
+
+
+def test_what_if_offers_the_tp_that_starts_not_just_the_next() -> None:
+    # Qwen2.5-32B: 32.8e9 params x 2 B = 61 GiB; TP 2 leaves 30.5 GiB per
+    # GPU, more than an L4's 22.05 GiB; TP 4 leaves 15.3 GiB and starts.
+    resp = _profile_plan(
+        "llama-3.1-8b-1x-l4.yaml", model={"id": "Qwen/Qwen2.5-32B-Instruct"}
+    )
+    assert not resp.vllm_starts
+    assert resp.what_if and resp.what_if[0].change == "gpus: 4 with tp_size 4"
+    assert "starts" in resp.what_if[0].effect
+
+
+def test_what_ifs_keep_tensor_parallel_within_a_node() -> None:
+    # Two nodes of 8 H100: TP 16 would span nodes; the next step is PP.
+    resp = _profile_plan("llama-3.1-405b-fp8-2-nodes-h100.yaml")
+    changes = [w.change for w in resp.what_if]
+    assert not any("tp_size 16" in c or c == "tp_size: 16" for c in changes)
+    assert "gpus: 32 with pipeline_parallel_size 4" in changes

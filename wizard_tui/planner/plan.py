@@ -908,6 +908,7 @@ def _what_ifs_of(
 ) -> tuple[WhatIf, ...]:
     k = o.knobs
     era, arch = ctx.era, ctx.arch
+    hw = req.profile.hardware
     starts = o.starts
     # (label, Knobs field, value); the first ones matter most.
     trials: list[tuple[str, str, object]] = []
@@ -917,12 +918,33 @@ def _what_ifs_of(
         mla_fp8 = K.is_mla(arch) and era.version >= (0, 34, 0)
         dtype = "fp8_ds_mla" if mla_fp8 else "fp8"
         trials.append((f"kv_cache_dtype: {dtype}", "kv_dtype", dtype))
-    nxt = next((t for t in ctx.valid_tps if t > k.tp), 0)
+    elif k.kv_dtype in ("fp8_ds_mla", "nvfp4_ds_mla") and not K.is_mla(arch):
+        dtype = "fp8" if fp8_kv_ok else "auto"
+        trials.append((f"kv_cache_dtype: {dtype}", "kv_dtype", dtype))
+    # Tensor parallelism stays within a node (vLLM's advice: TP inside a
+    # node, PP across nodes); past the node, one more pipeline stage.
+    per_node = hw.gpus_per_node or max(hw.gpus, 8)
+    larger = [t for t in ctx.valid_tps if k.tp < t <= per_node]
+    if not starts:
+        # The smallest larger TP that starts, not merely the next one (a 32B
+        # model on one 24 GB card needs TP 4, and TP 2 alone changes nothing).
+        larger = [t for t in larger if evaluate(ctx, k._replace(tp=t)).starts][
+            :1
+        ] or larger
+    nxt = larger[0] if larger else 0
     if nxt:
-        if nxt * k.pp * dp <= req.profile.hardware.gpus:
+        if nxt * k.pp * dp <= hw.gpus:
             trials.append((f"tp_size: {nxt}", "tp", nxt))
         else:
             trials.append((f"gpus: {nxt * k.pp} with tp_size {nxt}", "tp", nxt))
+    elif k.pp * 2 <= arch.num_layers:
+        pp = k.pp * 2
+        label = (
+            f"pipeline_parallel_size: {pp}"
+            if k.tp * pp * dp <= hw.gpus
+            else f"gpus: {k.tp * pp * dp} with pipeline_parallel_size {pp}"
+        )
+        trials.append((label, "pp", pp))
     if not starts and 0 < fit_len < k.max_model_len:
         trials.append((f"max_model_len: {fit_len}", "max_model_len", fit_len))
     elif k.max_model_len > 4096:
@@ -947,13 +969,22 @@ def _what_ifs_of(
     scored = []
     for label, name, value in trials:
         t = evaluate(ctx, k._replace(**{name: value}))
-        fit = _fit_count(ctx, req, t, dp) if t.starts else 0
-        t_level = 0 if not t.starts else (1 if fit < wanted else 2)
+        # Memory alone does not make vLLM start: a refusal the change leaves
+        # in place (an MLA-only KV dtype on another model, say) still holds.
+        # (A plan that starts was validated, and its trials stay within the
+        # valid TPs: only a refused plan's trials are checked again.)
+        t_starts = t.starts and (
+            plan_starts or not _trial_blockers(req, era, t.knobs, dp)
+        )
+        fit = _fit_count(ctx, req, t, dp) if t_starts else 0
+        t_level = 0 if not t_starts else (1 if fit < wanted else 2)
         gain = (fit - fit_now) if level == 1 else (t.tokens - o.tokens)
         # When the workload fits, a gain under 5% of the KV cache is noise.
         least = 0.05 * o.tokens if level == 2 else 0
         if t_level < level or (t_level == level and (gain <= 0 or gain < least)):
             continue
+        if t_level == 0:
+            continue  # when vLLM does not start, only what makes it start helps
         scored.append(((-t_level, -gain), label, t, fit))
     # Idle GPUs: D replicas of TP x PP serve D times the requests (the KV
     # cache of each replica is unchanged).
@@ -969,7 +1000,7 @@ def _what_ifs_of(
     out = []
     before = f"KV cache {o.tokens:,} -> "
     after = f" max concurrency {o.concurrency:.2f}x -> "
-    for _, label, t, fit in scored[:3]:
+    for (neg_level, _), label, t, fit in scored[:3]:
         held = (
             f", the workload's {wanted} requests fit"
             if fit >= wanted
@@ -984,12 +1015,25 @@ def _what_ifs_of(
             out.append(_build(WhatIf, change=label, effect=effect))
             continue
         pct = f" ({(t.tokens - o.tokens) / o.tokens:+.0%})" if o.tokens else ""
-        verdict = "starts" + held if t.starts else "still does not start"
+        verdict = "starts" + held if neg_level < 0 else "still does not start"
         effect = (
             f"{before}{t.tokens:,} tokens{pct},{after}{t.concurrency:.2f}x; {verdict}"
         )
         out.append(_build(WhatIf, change=label, effect=effect))
     return tuple(out)
+
+
+def _trial_blockers(req: PlanRequest, era: E.Era, knobs: Knobs, dp: int) -> list[str]:
+    """vLLM's refusals (`_validity`) for a what-if's knobs, given the GPUs the
+    what-if itself asks for."""
+    hw = req.profile.hardware
+    need = knobs.tp * knobs.pp * dp
+    if need > hw.gpus:
+        profile = req.profile.model_copy(
+            update={"hardware": hw.model_copy(update={"gpus": need})}
+        )
+        req = req.model_copy(update={"profile": profile})
+    return _validity(req, era, knobs, [], [])
 
 
 def _first(item: tuple) -> object:
