@@ -296,3 +296,13 @@ def test_user_file_without_name_or_with_extra_key(_config_dir: Path) -> None:
 def test_empty_user_file_changes_nothing(_config_dir: Path) -> None:
     (_config_dir / "gpus.yaml").write_text("# nothing yet\n")
     assert find_gpu("H100").cuda_total_gib == 79.19
+
+
+def test_completion_offers_the_gpu_a_bare_name_means_first() -> None:
+    from wizard_tui.catalog.gpus import completion_names
+
+    names = completion_names()
+    first_h100 = next(n for n in names if n.lower().startswith("h100"))
+    # What completion shows for "h100" is what the plan uses for "h100".
+    assert first_h100 == find_gpu("h100").name == "H100 SXM"
+    assert sorted(names) == sorted(gpu_names())

@@ -601,3 +601,26 @@ async def test_stale_plan_is_not_copied_or_written(tui_env: Path) -> None:
         assert type(app.screen).__name__ == "WizardScreen"  # no folder dialog
         assert any(n.startswith("not copied: GPUs on Hardware") for n in notices(app))
         assert any(n.startswith("not written: GPUs on Hardware") for n in notices(app))
+
+
+async def test_sidebar_names_folders_of_twins_and_highlights_the_open_profile(
+    tui_env: Path,
+) -> None:
+    user = tui_env.parent / "user-profiles"
+    user.mkdir()
+    (user / L4_PROFILE).write_bytes((tui_env / "profiles" / L4_PROFILE).read_bytes())
+    missing = tui_env / "no-such-folder"
+    app = WizardApp(Path("profiles") / L4_PROFILE, profiles_dirs=[missing])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        listing = app.wizard.query_one("#profile-list")
+        labels = [str(item.query_one("Label").render()) for item in listing.children]
+        stem = Path(L4_PROFILE).stem
+        assert f"{stem} (profiles/)" in labels and f"{stem} (user-profiles/)" in labels
+        highlighted = listing.highlighted_child
+        assert highlighted is not None
+        assert highlighted.path.absolute() == (Path("profiles") / L4_PROFILE).absolute()
+        assert any(
+            n.startswith("--profiles-dir not found: ") and str(missing) in n
+            for n in notices(app)
+        )

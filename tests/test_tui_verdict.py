@@ -129,3 +129,15 @@ def test_other_memory_has_its_own_letter() -> None:
     joined = "  ".join(verdict.legend(plan, 36))
     assert "N non-torch 0.2" in joined and "O other 2.0" in joined
     assert "O" in verdict.memory_bar(plan, 40).plain
+
+
+def test_idle_gpus_are_said() -> None:
+    from wizard_tui.schemas.profile import Profile
+
+    # One L4 planned (TP 1), three given: 3 - 1 x 1 x DP 1 = 2 idle.
+    profile = Profile.model_validate(
+        {"model": {"id": "meta-llama/Llama-3.1-8B-Instruct"},
+         "hardware": {"gpu_name": "L4", "gpus": 3}}
+    )  # fmt: skip
+    text = verdict.panel_text(fixed_plan(True), profile, width=38).plain
+    assert "2 of 3 GPUs idle" in text

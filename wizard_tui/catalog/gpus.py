@@ -35,6 +35,7 @@ _SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 __all__ = [
     "CONFIG_DIR_ENV",
     "GpuCatalogError",
+    "completion_names",
     "find_gpu",
     "gpu_catalog",
     "gpu_names",
@@ -98,6 +99,20 @@ def gpu_catalog() -> list[GpuSpec]:
 def gpu_names() -> list[str]:
     """Catalog names, in catalog order, for completion in the TUI."""
     return [gpu.name for gpu in gpu_catalog()]
+
+
+def completion_names() -> list[str]:
+    """Catalog names in the order completion should offer them: a row that a
+    bare chip name means ("H100" is the H100 SXM) before its siblings, so the
+    completion shown for "h100" is the GPU the plan will use."""
+
+    def rank(name: str) -> int:
+        try:
+            return 0 if find_gpu(name.split()[0]).name == name else 1
+        except ResolutionError:
+            return 1
+
+    return sorted(gpu_names(), key=rank)
 
 
 def find_gpu(name: str) -> GpuSpec:

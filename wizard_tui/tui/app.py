@@ -104,6 +104,7 @@ class WizardApp(App[None]):
         self._mount_lock = asyncio.Lock()
         """Plan on the event loop: the last plan was fast and only workload or
         policy fields changed since (no model or GPU to resolve)."""
+        self._missing_told = False
         self.plans_started = 0
         self.plans_shown = 0
         self.set_reactive(WizardApp.profile, self.baseline)
@@ -386,11 +387,30 @@ class WizardApp(App[None]):
 
         dirs = profile_dirs(self.extra_dirs)
         paths = list_profiles(dirs)
-        self.from_worker(self._scanned, paths, dirs)
+        missing = [d for d in self.extra_dirs if not d.is_dir()]
+        current = self.path.resolve() if self.path else None
+        if current is not None:
+            # Highlight the open profile, whichever spelling of its path.
+            current = next((p for p in paths if p.resolve() == current), None)
+        self.from_worker(self._scanned, paths, dirs, current, missing)
 
-    def _scanned(self, paths: list[Path], dirs: list[Path]) -> None:
+    def _scanned(
+        self,
+        paths: list[Path],
+        dirs: list[Path],
+        current: Path | None,
+        missing: list[Path],
+    ) -> None:
+        first_scan = not self.profile_paths and not self._missing_told
         self.profile_paths = paths
-        self.wizard.query_one(Sidebar).show_profiles(paths, dirs)
+        self.wizard.query_one(Sidebar).show_profiles(paths, dirs, current, missing)
+        if missing and first_scan:
+            self._missing_told = True
+            self.notify(
+                ", ".join(str(d) for d in missing),
+                title="--profiles-dir not found",
+                severity="warning",
+            )
 
     @work(thread=True, group="suggest")
     def load_suggestions(self) -> None:
@@ -398,9 +418,9 @@ class WizardApp(App[None]):
         ids: list[str] = []
         names: list[str] = []
         try:
-            from wizard_tui.catalog.gpus import gpu_names
+            from wizard_tui.catalog.gpus import completion_names
 
-            names = list(gpu_names())
+            names = completion_names()
         except Exception as exc:
             log.warning("GPU names unavailable: %s", exc)
         for module, func in (
@@ -471,6 +491,7 @@ class WizardApp(App[None]):
         self.path = loaded.path
         self.fingerprint = loaded.fingerprint
         self.baseline = loaded.profile
+        self.wizard.query_one(Sidebar).highlight(self.path)
         self.replace_profile(loaded.profile)
         if outcome is not None:
             self._planned(outcome)

@@ -247,10 +247,17 @@ def panel_text(
         text.append(f"{short_warning(plan.blockers[0], width * 3)}\n", style="red")
 
     gpus = plan.tp_size * plan.pp_size
+    idle = profile.hardware.gpus - gpus * plan.data_parallel_size
     text.append(
         f"{gpus}x {plan.gpu_name or 'GPU'} {plan.per_gpu.total_gib:.1f} GiB "
-        f"TP{plan.tp_size} PP{plan.pp_size} vLLM {plan.engine_version}\n",
+        f"TP{plan.tp_size} PP{plan.pp_size}"
+        + (f" DP{plan.data_parallel_size}" if plan.data_parallel_size > 1 else "")
+        + f" vLLM {plan.engine_version}\n",
     )
+    if idle > 0:
+        # Auto TP takes the smallest TP that starts; the rest sit idle unless
+        # data parallelism (a what-if) puts replicas on them.
+        text.append(f"{idle} of {profile.hardware.gpus} GPUs idle\n", style="yellow")
     text.append_text(memory_bar(plan, max(width, 10)))
     text.append("\n")
     for line in legend(plan, width):

@@ -14,8 +14,8 @@ from textual.widgets import Button, Label, ListItem, ListView, Static
 
 
 class ProfileItem(ListItem):
-    def __init__(self, path: Path) -> None:
-        super().__init__(Label(path.stem, markup=False))
+    def __init__(self, path: Path, label: str) -> None:
+        super().__init__(Label(label, markup=False))
         self.path = path
         self.tooltip = str(path)
 
@@ -39,18 +39,43 @@ class Sidebar(Vertical):
         yield Button("Revert ^r", id="revert", compact=True)
         yield Button("Diff  ^d", id="diff", compact=True)
 
-    def show_profiles(self, paths: list[Path], dirs: list[Path]) -> None:
-        """Replace the list with `paths` (found in `dirs`)."""
+    def show_profiles(
+        self,
+        paths: list[Path],
+        dirs: list[Path],
+        current: Path | None = None,
+        missing: list[Path] | None = None,
+    ) -> None:
+        """Replace the list with `paths` (found in `dirs`), the `current`
+        profile highlighted; `missing` are folders asked for that do not exist."""
         listing = self.query_one("#profile-list", ListView)
         listing.clear()
-        listing.extend(ProfileItem(path) for path in paths)
+        stems = [path.stem for path in paths]
+        listing.extend(
+            # The same name in two folders: say which folder each one is in.
+            ProfileItem(path, f"{path.stem} ({path.parent.name}/)")
+            if stems.count(path.stem) > 1
+            else ProfileItem(path, path.stem)
+            for path in paths
+        )
         if paths:
-            listing.index = 0
+            listing.index = paths.index(current) if current in paths else 0
+        lines = [f"not found: {d}" for d in missing or ()]
         if not paths:
             shown = ", ".join(str(d) for d in dirs) or "(none)"
-            self.query_one("#profile-dirs", Static).update(f"no profiles in {shown}")
-        else:
-            self.query_one("#profile-dirs", Static).update("")
+            lines.append(f"no profiles in {shown}")
+        self.query_one("#profile-dirs", Static).update("\n".join(lines))
+
+    def highlight(self, path: Path | None) -> None:
+        """Put the highlight on `path`'s entry, when it is listed."""
+        if path is None:
+            return
+        listing = self.query_one("#profile-list", ListView)
+        wanted = path.absolute()
+        for index, item in enumerate(listing.query(ProfileItem)):
+            if item.path.absolute() == wanted:
+                listing.index = index
+                return
 
     @on(ListView.Selected, "#profile-list")
     def _chosen(self, event: ListView.Selected) -> None:
