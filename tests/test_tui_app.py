@@ -624,3 +624,19 @@ async def test_sidebar_names_folders_of_twins_and_highlights_the_open_profile(
             n.startswith("--profiles-dir not found: ") and str(missing) in n
             for n in notices(app)
         )
+
+
+async def test_save_as_into_an_existing_folder(tui_env: Path) -> None:
+    folder = tui_env / "team"
+    folder.mkdir()
+    app = WizardApp(Path("profiles") / L4_PROFILE)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.action_save_as()
+        await pilot.pause()
+        app.screen.query_one("#dialog-path", Input).value = str(folder)
+        await pilot.press("enter")
+        await settle(pilot)
+        # Into the folder under the offered name, not a sibling "team.yaml".
+        assert (folder / L4_PROFILE).is_file()
+        assert not (tui_env / "team.yaml").exists()

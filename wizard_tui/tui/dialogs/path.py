@@ -16,7 +16,8 @@ class PathDialog(ModalScreen[Path | None]):
     """Dismisses with the path typed (Enter) or None (Esc).
 
     With `suffix`, a name without one of `suffixes` gets `suffix` added
-    ("mine" -> "mine.yaml"). Folders that do not exist yet are accepted.
+    ("mine" -> "mine.yaml"); an existing folder gets the default's file name
+    inside it. Folders that do not exist yet are accepted.
     """
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
@@ -49,6 +50,10 @@ class PathDialog(ModalScreen[Path | None]):
             self._error("type a path")
             return
         path = Path(text).expanduser()
+        if self.suffix and path.is_dir():
+            # A folder given for a file: the file goes into it, under the
+            # name the dialog offered.
+            path = path / Path(self.default).name
         if self.suffix and path.suffix not in self.suffixes:
             path = path.with_name(path.name + self.suffix)
         # A missing folder is created on save (the user's profile folder does
