@@ -141,3 +141,11 @@ def test_idle_gpus_are_said() -> None:
     )  # fmt: skip
     text = verdict.panel_text(fixed_plan(True), profile, width=38).plain
     assert "2 of 3 GPUs idle" in text
+
+
+def test_short_forms_cut_on_words_and_round_alike() -> None:
+    text = "gpu_memory_utilization 0.90 withholds 2.20 GiB that 0.34 would use"
+    short = verdict.short_warning(text, 36)
+    assert short == "gpu_memory_utilization 0.90..." and len(short) <= 36
+    # 65,535 / 1024 = 63.999 -> "64k", like 65,536.
+    assert verdict.tokens_short(65_535) == verdict.tokens_short(65_536) == "64k"

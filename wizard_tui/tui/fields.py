@@ -196,7 +196,9 @@ POLICY_FIELDS = (
     _spec("policy", "fragmentation_factor", "Fragmentation", "float"),
     _spec("policy", "headroom_gb", "Headroom GiB", "float"),
     _spec(VLLM_ARGS, "max_num_seqs", "Max num seqs", "int", "planner's choice"),
-    _spec(VLLM_ARGS, "max_num_batched_tokens", "Batched tokens", "int", "planner's"),
+    _spec(
+        VLLM_ARGS, "max_num_batched_tokens", "Batched tokens", "int", "planner's choice"
+    ),
     _spec(VLLM_ARGS, "enforce_eager", "Enforce eager", "switch"),
     _spec(VLLM_ARGS, "block_size", "Block size", "int", "vLLM's choice"),
     _spec("engine", "vllm_version", "vLLM version", "text", "newest (0.34)"),

@@ -33,7 +33,8 @@ def tokens_short(tokens: int) -> str:
     if tokens >= 1024 and tokens % 1024 == 0:
         return f"{tokens // 1024}k"
     if tokens >= 1024:
-        return f"{tokens / 1024:.1f}k"
+        # 65,535 reads "64.0k" otherwise, beside "64k" for 65,536.
+        return f"{tokens / 1024:.1f}".removesuffix(".0") + "k"
     return f"{tokens:,}"
 
 
@@ -192,7 +193,13 @@ def short_warning(warning: str, limit: int) -> str:
     """The first clause of a warning, cut to `limit` characters."""
     head = warning.split(";", 1)[0].strip()
     if len(head) > limit:
-        head = head[: max(limit - 3, 1)].rstrip() + "..."
+        cut = head[: max(limit - 3, 1)]
+        # End on a whole word ("withholds", not "withh..."), unless that
+        # leaves too little of it.
+        space = cut.rfind(" ")
+        if space >= limit // 2:
+            cut = cut[:space]
+        head = cut.rstrip(" ,:(") + "..."
     return head
 
 
