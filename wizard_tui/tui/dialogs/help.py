@@ -16,9 +16,14 @@ KEYS = (
     ("ctrl+s", "save; the first save of a new profile asks for a file"),
     ("ctrl+r", "revert to the file on disk"),
     ("ctrl+d", "diff against the file on disk"),
-    ("ctrl+p", "command palette: open profile, save, go to step, switch GPU"),
+    (
+        "ctrl+p",
+        "command palette: open profile, save as, go to step, switch GPU, "
+        "detect this host",
+    ),
     ("c / w", "on Review: copy the launch file (OSC 52) / write all files"),
-    ("ctrl+q", "quit"),
+    ("esc", "close a dialog, the palette or the sidebar"),
+    ("ctrl+q", "quit (asks first when there are unsaved changes)"),
 )
 
 
