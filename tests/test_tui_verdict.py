@@ -146,6 +146,7 @@ def test_idle_gpus_are_said() -> None:
 def test_short_forms_cut_on_words_and_round_alike() -> None:
     text = "gpu_memory_utilization 0.90 withholds 2.20 GiB that 0.34 would use"
     short = verdict.short_warning(text, 36)
-    assert short == "gpu_memory_utilization 0.90..." and len(short) <= 36
+    # The flag name gives way to what the warning says.
+    assert short == "util 0.90 withholds 2.20 GiB that..." and len(short) <= 36
     # 65,535 / 1024 = 63.999 -> "64k", like 65,536.
     assert verdict.tokens_short(65_535) == verdict.tokens_short(65_536) == "64k"

@@ -189,15 +189,27 @@ def short_hint(change: str, effect: str) -> str:
     return f"{change}: {', '.join(parts)}"
 
 
+_PANEL_SHORT_NAMES = (
+    ("gpu_memory_utilization", "util"),
+    ("max_num_batched_tokens", "batched tokens"),
+    ("max_num_seqs", "max seqs"),
+)
+
+
 def short_warning(warning: str, limit: int) -> str:
     """The first clause of a warning, cut to `limit` characters."""
     head = warning.split(";", 1)[0].strip()
+    if len(head) > limit:
+        # Long flag names crowd out the news ("... withholds 2.20 GiB"); the
+        # Review step shows every warning whole.
+        for long, short in _PANEL_SHORT_NAMES:
+            head = head.replace(long, short)
     if len(head) > limit:
         cut = head[: max(limit - 3, 1)]
         # End on a whole word ("withholds", not "withh..."), unless that
         # leaves too little of it.
         space = cut.rfind(" ")
-        if space >= limit // 2:
+        if head[len(cut)] != " " and space >= limit // 2:
             cut = cut[:space]
         head = cut.rstrip(" ,:(") + "..."
     return head
