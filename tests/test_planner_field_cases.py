@@ -588,3 +588,22 @@ def test_case_13_help_says_what_the_fraction_covers() -> None:
         "gpu_memory_utilization"
     ]["description"]
     assert "weights" in text and "activations" in text and "KV cache" in text
+
+
+def test_case_12_multi_gpu_baseline_on_nvlink() -> None:
+    # c48 (0.19, Llama-3.1-8B, TP 2 on H100): "Free memory on device
+    # (77.66/79.19 GiB)": 1.53 GiB gone before the check (NCCL and the custom
+    # all-reduce buffers), against 0.51 at TP 1 (c47). At util 0.985 vLLM
+    # asks 0.985 x 79.19 = 78.00 GiB: TP 1 has 79.19 - 0.62 = 78.57 free and
+    # passes; TP 2 has 79.19 - 1.52 = 77.67 and is refused.
+    tp1 = run_plan(request(llama_31_8b(), H100, version="0.19.0", util=0.985))
+    tp2 = run_plan(request(llama_31_8b(), H100, version="0.19.0", util=0.985,
+                           tp=2, gpus=2))  # fmt: skip
+    assert "Free memory on device" not in _blockers(tp1)
+    assert "Free memory on device (77.67/79.19 GiB)" in _blockers(tp2)
+    # A PCIe-only card has no NVLink buffers: TP 2 on L40S keeps the TP 1
+    # figure (c16: 43.93/44.42 GiB free at TP 8).
+    l40s = gpu("L40S", 44.42, link="pcie")
+    pcie = run_plan(request(llama_31_8b(), l40s, version="0.19.0", util=0.985,
+                            tp=2, gpus=2))  # fmt: skip
+    assert "Free memory on device" not in _blockers(pcie)

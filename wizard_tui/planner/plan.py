@@ -57,8 +57,24 @@ _QUANT_ALIASES = {
 }
 _REMOVED_IN_034 = ("bitsandbytes", "gguf")
 # What vLLM's own process holds before its free-memory check (CUDA context):
-# an idle H100 showed "Free memory on device (78.57/79.19 GiB)" (log c83).
+# an idle H100 showed "Free memory on device (78.57/79.19 GiB)" (log c83, 0.11;
+# 0.51 GiB in the 0.19 logs c47/c53/c59).
 CUDA_CONTEXT_GIB = 0.62
+# With more than one GPU on NVLink, NCCL and the custom all-reduce buffers are
+# set up before that check too: 1.43-1.55 GiB free memory gone at TP 2/4 or
+# PP 2/4 (c48, c50, c51, c57), 2.01 GiB for MoE models at TP 2 (c68 Mixtral,
+# c69 gpt-oss); a PCIe-only card keeps the single-GPU figure (0.49 GiB on
+# L40S at TP 8, c16).
+NVLINK_GROUP_GIB = 0.9
+MOE_TP_GROUP_GIB = 0.5
+
+
+def startup_baseline_gib(gpu: GpuSpec, tp: int, pp: int, moe: bool) -> float:
+    """GiB per GPU vLLM itself holds when it checks free memory at start-up."""
+    held = CUDA_CONTEXT_GIB
+    if tp * pp > 1 and gpu.interconnect != "pcie":
+        held += NVLINK_GROUP_GIB + (MOE_TP_GROUP_GIB if moe and tp > 1 else 0.0)
+    return held
 
 
 def parse_size(value: object) -> int | None:
@@ -308,7 +324,13 @@ def _evaluate(ctx: Context, k: Knobs) -> Outcome:
             used = w + nt + g
             # 3 GiB floor on ROCm (extensible_kv_cache.py, VLLM_MEMORY.md c.3).
             margin = max(3.0 if amd else 1.0, 0.75 * a)
-            kv = min(usable - used, k.total_gib - k.overhead_gib - used - margin) - a
+            # F (free memory after warm-up) also lacks the CUDA context held
+            # before vLLM's snapshot (VLLM_MEMORY.md c.1, c.3). The NCCL part
+            # of the multi-GPU baseline is left out here: the non-torch term
+            # is calibrated on logs that may already count it, and no 0.34
+            # log is at hand to tell.
+            free_after = k.total_gib - k.overhead_gib - CUDA_CONTEXT_GIB - used
+            kv = min(usable - used, free_after - margin) - a
         else:
             kv = usable - w - a - nt - (g if charged else 0.0)
         blocks = layout.blocks(kv * GIB)
@@ -404,7 +426,8 @@ def _startup_blockers(ctx: Context, o: Outcome) -> None:
     if not _kv_ok(o):
         hint = _beyond_full_gpu(ctx, o) or hint
     if era.checks_free_memory and k.kv_cache_memory_bytes is None:
-        free = k.total_gib - k.overhead_gib - CUDA_CONTEXT_GIB
+        held = startup_baseline_gib(ctx.gpu, k.tp, k.pp, bool(ctx.arch.num_experts))
+        free = k.total_gib - k.overhead_gib - held
         if free < o.usable:
             top = math.floor(free / k.total_gib * 100) / 100
             o.blockers.append(
