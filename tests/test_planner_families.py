@@ -293,3 +293,22 @@ def test_mxfp4_padding_only_for_mxfp4_checkpoints() -> None:
     resp = run_plan(request(mixtral_8x7b(), A100_80, tp=2, max_model_len=8192))
     plain = mixtral_8x7b().weight_bytes / 2 / GIB
     assert resp.per_gpu.weights_gib == pytest.approx(plain, abs=0.02)
+
+
+def test_moe_activation_holds_the_fused_moe_output_cache() -> None:
+    # Mixtral-8x7B at TP 2, 0.19, 8,192 batched tokens: the kernel caches one
+    # hidden row per routed expert per token: 8,192 x 2 x 4,096 x 2 B =
+    # 0.125 GiB, x 1.25 (V1's profile factor) = 0.156 GiB on top of the dense
+    # terms. The log (c68) has 1.21 GiB of activation peak.
+    from wizard_tui.planner import eras, memory
+
+    era = eras.era_for("0.19.0")
+    arch = mixtral_8x7b()
+    with_cache = memory.activation_bytes(arch, era, 2, 8192, 1, last_stage=False)
+    dense = arch.model_copy(update={"num_experts": 0, "num_experts_per_tok": 0,
+                                    "moe_intermediate_size": None})  # fmt: skip
+    # Same MLP width for the dense stand-in: top-2 of 14,336 / TP 2.
+    dense = dense.model_copy(update={"intermediate_size": 14336 * 2})
+    without = memory.activation_bytes(dense, era, 2, 8192, 1, last_stage=False)
+    assert (with_cache - without) / 2**30 == pytest.approx(0.125 * 1.25, rel=1e-6)
+    assert with_cache / 2**30 == pytest.approx(1.21, rel=0.05)

@@ -176,6 +176,11 @@ def activation_bytes(
     """
     n = max(0, batched_tokens)
     fwd = n * (3 * mlp_width(arch, tp) + 3 * arch.hidden_size) * 2.0
+    if arch.num_experts and arch.num_experts_per_tok:
+        # The fused-MoE kernel's output cache: one hidden-size row per routed
+        # expert per token (N x top_k x H x 2 B; Mixtral TP2 c68: 0.125 GiB
+        # of its 1.21 GiB peak).
+        fwd += n * arch.num_experts_per_tok * arch.hidden_size * 2.0
     fwd *= era.fwd_bytes_per_token_elem
     if not last_stage:
         return fwd
