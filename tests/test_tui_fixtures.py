@@ -172,7 +172,10 @@ def fixed_outcome(profile: Profile):  # noqa: ANN201
 
 
 async def settle(pilot, rounds: int = 3) -> None:  # noqa: ANN001
-    """Let workers finish and their results reach the screen."""
+    """Let workers finish and their results reach the screen. The first pause
+    outlasts the app's 50 ms delay before its folder scan and completion
+    lists start, so their workers are among those waited for."""
+    await pilot.pause(0.08)
     for _ in range(rounds):
         await pilot.pause()
         await pilot.app.workers.wait_for_complete()

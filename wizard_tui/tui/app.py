@@ -123,8 +123,6 @@ class WizardApp(App[None]):
             self.open_profile(self.profile_path)
         else:
             self._start_plan()
-        self.scan_profiles()
-        self.load_suggestions()
 
     def on_ready(self) -> None:
         self._screen_ready = True
@@ -133,6 +131,14 @@ class WizardApp(App[None]):
         for callback, args in pending:
             _unless_gone(callback, *args)
         self.call_after_refresh(self._focus_step)
+        # The folder scan and the completion lists are not needed for the
+        # first verdict: started after the first paint, their threads do not
+        # compete with building the screen and the first plan.
+        self.set_timer(0.05, self._start_background_scans)
+
+    def _start_background_scans(self) -> None:
+        self.scan_profiles()
+        self.load_suggestions()
 
     async def _ensure_step(self, step_id: str) -> None:
         """Mount step `step_id` if it is not there yet, showing the current
