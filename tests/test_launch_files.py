@@ -341,3 +341,73 @@ def test_local_path_with_colon_cannot_be_mounted(tmp_path: Path) -> None:
     assert build_files(profile, make_plan(), ["command"])  # fine without docker
     with pytest.raises(ValueError, match="model.id"):
         build_files(profile, make_plan(), ["docker"])
+
+
+def test_uneven_multi_node_split_asks_for_no_idle_gpu() -> None:
+    # TP 4 x PP 3 = 12 GPUs on nodes of 8: three hosts of 4 (one pipeline
+    # stage each), not two of 8 (16 asked for, 4 idle).
+    profile = make_profile(
+        model={"id": "meta-llama/Llama-3.1-70B-Instruct"},
+        hardware={"gpu_name": "H100", "gpus": 12, "gpus_per_node": 8, "tp_size": 4},
+        outputs={"vllm_args": {"pipeline_parallel_size": 3}},
+    )
+    plan = make_plan(tp_size=4, pp_size=3)
+    text = build_files(profile, plan, ["k8s"])["k8s.yaml"]
+    lws, _ = yaml.safe_load_all(text)
+    template = lws["spec"]["leaderWorkerTemplate"]
+    assert template["size"] == 3
+    pods = [
+        template[t]["spec"]["containers"][0]
+        for t in ("leaderTemplate", "workerTemplate")
+    ]
+    assert [c["resources"]["limits"]["nvidia.com/gpu"] for c in pods] == [4, 4]
+
+
+def test_secrets_stay_out_of_the_profile_and_the_warnings() -> None:
+    profile = make_profile(
+        model={"id": "Qwen/Qwen3-8B"},
+        hardware={"gpu_name": "H100", "gpus": 1},
+        outputs={"vllm_args": {"api_key": "sk-SECRET1", "hf_token": "hf_SECRET2"}},
+    )
+    plan = make_plan()
+    files = build_files(profile, plan, ["command", "profile"])
+    assert not any("SECRET" in text for text in files.values())
+    warnings = launch_warnings(profile, plan, ["command", "profile"])
+    assert not any("SECRET" in w for w in warnings)
+    assert any("hf_token left out: a secret" in w for w in warnings)
+    # hf_token: true only says "use the stored token": it is kept.
+    stored = make_profile(
+        model={"id": "Qwen/Qwen3-8B"},
+        hardware={"gpu_name": "H100", "gpus": 1},
+        outputs={"vllm_args": {"hf_token": True}},
+    )
+    assert "--hf-token" in serve_argv(stored, plan)
+
+
+@pytest.mark.parametrize(
+    ("value", "written"),
+    [
+        # vLLM 0.34's parser refuses "level" (unexpected keyword argument)
+        # and takes "mode" (the oracle run of this session).
+        ({"level": 3}, '{"mode":3}'),
+        (
+            '{"level": 3, "cudagraph_capture_sizes": [1, 2]}',
+            '{"mode":3,"cudagraph_capture_sizes":[1,2]}',
+        ),
+        (3, None),
+    ],
+)
+def test_compilation_config_as_034_takes_it(value: object, written: str | None) -> None:
+    profile = make_profile(
+        model={"id": "Qwen/Qwen3-8B"},
+        hardware={"gpu_name": "H100", "gpus": 1},
+        outputs={"vllm_args": {"compilation_config": value}},
+    )
+    argv = serve_argv(profile, make_plan())
+    if written is None:
+        assert "--compilation-config" not in argv
+        assert any(
+            "takes a JSON object" in w for w in launch_warnings(profile, make_plan())
+        )
+    else:
+        assert argv[argv.index("--compilation-config") + 1] == written

@@ -202,7 +202,6 @@ def _cmd_plan(args: argparse.Namespace) -> int:
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
-    from wizard_tui.profiles import dump_profile
     from wizard_tui.profiles.store import FileSetError, write_file_set
     from wizard_tui.schemas.profile import EMIT_NAMES
 
@@ -225,9 +224,7 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     from wizard_tui.launch import build_files, launch_warnings
 
     try:
-        files = build_files(
-            profile, plan, list(emit), profile_yaml=dump_profile(profile)
-        )
+        files = build_files(profile, plan, list(emit))
         left_out = launch_warnings(profile, plan, list(emit))
     except ValueError as exc:
         raise CliError(f"{args.profile}: {exc}") from None

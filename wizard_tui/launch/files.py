@@ -21,7 +21,7 @@ from typing import Any
 import yaml
 
 from wizard_tui.launch.flags import flag_args
-from wizard_tui.launch.serve import ServeCommand, build_serve
+from wizard_tui.launch.serve import ServeCommand, build_serve, without_secrets
 from wizard_tui.schemas.plan import PlanResponse
 from wizard_tui.schemas.profile import Profile
 
@@ -169,7 +169,8 @@ def gpu_request(serve: ServeCommand, gpus_on_node: int) -> str:
     """`docker run --gpus` value: all when the server uses every GPU the profile
     gives the node, else the first N devices ("device=0,1", quotes included,
     because docker reads the value as CSV)."""
-    count = min(serve.gpus, serve.gpus_per_node)
+    count = serve.gpus_per_host if serve.multi_node else serve.gpus
+    count = min(count, serve.gpus_per_node)
     if count >= gpus_on_node:
         return "all"
     return '"device=' + ",".join(str(i) for i in range(count)) + '"'
@@ -506,7 +507,7 @@ def k8s_multi_docs(serve: ServeCommand, model_id: str) -> list[dict[str, Any]]:
             "command": script[:2],
             "args": script[2:],
             "env": [_pod_ip_env(), _hf_token_env()],
-            "resources": {"limits": {"nvidia.com/gpu": serve.gpus_per_node}},
+            "resources": {"limits": {"nvidia.com/gpu": serve.gpus_per_host}},
             "volumeMounts": _mounts(),
         }
         if leader:
@@ -643,7 +644,11 @@ def build_files(
                 continue
             text = ray_script(serve, model_id)
         elif name == "profile":
-            text = profile_yaml if profile_yaml is not None else _dump_profile(profile)
+            text = (
+                profile_yaml
+                if profile_yaml is not None
+                else _dump_profile(without_secrets(profile))
+            )
         else:
             text = json.dumps(plan.model_dump(mode="json"), indent=2) + "\n"
         files[FILE_NAMES[name]] = text
@@ -666,8 +671,8 @@ def launch_warnings(
     warnings = list(serve.warnings)
     if "ray" in emit and not serve.multi_node:
         warnings.append(
-            f"ray: TP {serve.tp} x PP {serve.pp} = {serve.gpus} GPU(s) fit on one "
-            f"node of {serve.gpus_per_node}; ray_cluster.sh is not written"
+            f"ray: TP {serve.tp} x PP {serve.pp} = {serve.tp * serve.pp} GPU(s) fit "
+            f"on one node of {serve.gpus_per_node}; ray_cluster.sh is not written"
         )
     if serve.multi_node and "compose" in emit:
         warnings.append(

@@ -8,6 +8,7 @@ release accepts are written; everything left out is reported by
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import re
@@ -82,7 +83,51 @@ _FROM_SECTIONS = {
 }
 _SECRETS = {
     "api_key": "set VLLM_API_KEY in the server's environment instead",
+    "hf_token": "vLLM reads the token from the HF_TOKEN environment variable",
 }
+
+
+def is_secret(name: str, value: object) -> bool:
+    """A vllm_args entry holding a secret (``hf_token: true`` only says "use
+    the stored token" and is not one)."""
+    return name in _SECRETS and value is not True
+
+
+def without_secrets(profile: Profile) -> Profile:
+    """`profile` with the secret vllm_args left out: the profile.yaml written
+    beside the launch files is shared like them."""
+    args = profile.outputs.vllm_args
+    kept = {k: v for k, v in args.items() if not is_secret(k, v)}
+    if kept == args:
+        return profile
+    outputs = profile.outputs.model_copy(update={"vllm_args": kept})
+    return profile.model_copy(update={"outputs": outputs})
+
+
+def _compilation_config(value: object, where: str, warnings: list[str]) -> object:
+    """--compilation-config as vLLM 0.34's parser takes it: its `level` key is
+    `mode` there (the oracle refuses `level`: "unexpected keyword argument"),
+    and a bare number is not a config (vLLM's -O / --optimization-level is)."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return value  # vLLM's parser says what is wrong with it
+    if isinstance(value, dict) and "level" in value:
+        renamed = {("mode" if k == "level" else k): v for k, v in value.items()}
+        if "mode" in value:
+            warnings.append(f"{where}: 'level' left out: 'mode' is given too")
+            renamed = {k: v for k, v in value.items() if k != "level"}
+        else:
+            warnings.append(f"{where}: 'level' written as 'mode', its name in 0.34")
+        return renamed
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        warnings.append(
+            f"{where} = {value!r} left out: vLLM 0.34 takes a JSON object here; "
+            f"write {{mode: {value}}} or optimization_level: {value}"
+        )
+        return None
+    return value
 
 
 @dataclass(frozen=True)
@@ -117,8 +162,21 @@ class ServeCommand:
         return self.tp * self.pp > self.gpus_per_node
 
     @property
+    def gpus_per_host(self) -> int:
+        """GPUs each node (pod) of a multi-node plan holds: the most whole TP
+        groups that fit a node and share the GPUs out evenly, so none asked
+        for sits idle (TP 4 x PP 3 on nodes of 8: three hosts of 4, not two
+        of 8). A TP wider than a node takes whole nodes."""
+        fits = [
+            k * self.tp
+            for k in range(1, self.gpus_per_node // self.tp + 1)
+            if self.gpus % (k * self.tp) == 0
+        ]
+        return max(fits) if fits else self.gpus_per_node
+
+    @property
     def nodes(self) -> int:
-        return math.ceil(self.gpus / self.gpus_per_node)
+        return math.ceil(self.gpus / self.gpus_per_host)
 
     @property
     def version_label(self) -> str:
@@ -233,12 +291,16 @@ def build_serve(profile: Profile, plan: PlanResponse | None) -> ServeCommand:
         where = f"outputs.vllm_args.{name}"
         if name in ("max_num_seqs", "max_num_batched_tokens"):
             continue  # written by _add_engine_knobs
-        if name in _SECRETS:
+        if is_secret(name, value):
             warnings.append(
                 f"{where} left out: a secret is never written into a "
-                f"launch file; {_SECRETS[name]}"
+                f"launch file or the profile.yaml beside them; {_SECRETS[name]}"
             )
             continue
+        if name == "compilation_config" and version >= (0, 34, 0):
+            value = _compilation_config(value, where, warnings)
+            if value is None:
+                continue
         if name in _FROM_SECTIONS:
             if name in planned and value == planned[name]:
                 continue
