@@ -245,3 +245,31 @@ def test_control_characters_and_empty_names_refused(
     result = run_cli("plan", "--profile", str(path))
     assert result.returncode == 2 and expect in result.stderr
     assert "catalog is not available" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "path",
+    [*sorted((Path(__file__).parent.parent / "profiles").glob("*.yaml")),
+     DATA / "compat" / "vllm-wizard-sample.yaml"],
+    ids=lambda p: p.name,
+)  # fmt: skip
+def test_plan_json_has_the_contract_keys(path: Path) -> None:
+    result = run_cli("plan", "--profile", str(path), "--json")
+    data = json.loads(result.stdout)
+    assert result.returncode == (0 if data["fits"] else 1)
+    for key in ("fits", "vllm_starts", "blockers", "warnings", "engine_version",
+                "tp_size", "pp_size", "max_concurrency", "max_model_len_fit",
+                "what_if", "explanations"):  # fmt: skip
+        assert key in data, key
+    g = data["per_gpu"]
+    terms = ("weights_gib", "activation_gib", "non_torch_gib", "cuda_graph_gib",
+             "kv_cache_gib", "other_gib")  # fmt: skip
+    # CONTRACT.md: usable = weights + activation + non_torch + graphs + KV + other.
+    assert sum(g[t] for t in terms) == pytest.approx(g["usable_gib"], abs=0.02)
+    assert {"tokens", "blocks", "block_size", "bytes_per_token"} <= set(
+        data["kv_cache"]
+    )
+    assert "concurrency_fit" in data["workload"]
+    for name in ("itl_ms", "ttft_ms", "decode_tok_s_per_seq", "decode_tok_s_total",
+                 "prefill_tok_s"):  # fmt: skip
+        assert data["speed"][name] == sorted(data["speed"][name])

@@ -287,8 +287,8 @@ def _bundled_profiles() -> list[Path]:
 
 @pytest.mark.parametrize("path", _bundled_profiles(), ids=lambda p: p.name)
 def test_bundled_profiles_plan(path: Path, tmp_path: Path, monkeypatch) -> None:
-    catalog = pytest.importorskip("wizard_tui.catalog")
-    profiles = pytest.importorskip("wizard_tui.profiles")
+    from wizard_tui import catalog, profiles
+
     monkeypatch.setenv("VLLM_WIZARD_CONFIG_DIR", str(tmp_path))
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
