@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -202,7 +201,7 @@ def _cmd_plan(args: argparse.Namespace) -> int:
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
-    from wizard_tui.profiles.store import FileSetError, write_file_set
+    from wizard_tui.profiles.store import FileSetError, write_launch_files
     from wizard_tui.schemas.profile import EMIT_NAMES
 
     if not args.out.strip():
@@ -245,24 +244,12 @@ def _cmd_generate(args: argparse.Namespace) -> int:
             print(f"warning: {warning}", file=sys.stderr)
         print(f"note: nothing to write for --emit {','.join(emit)}", file=sys.stderr)
         return EXIT_FITS if plan.fits else EXIT_DOES_NOT_FIT
-    umask = os.umask(0)
-    os.umask(umask)
-    blobs = {
-        name: (
-            text.encode("utf-8"),
-            (0o777 if name.endswith(".sh") else 0o666) & ~umask,
-        )
-        for name, text in files.items()
-    }
     try:
-        out.mkdir(parents=True, exist_ok=True)
-        replaced = write_file_set(out, blobs)
+        replaced = write_launch_files(out, files)
     except FileSetError as exc:
         raise CliError(
             f"--out: cannot write {exc.path}: {exc.reason} (nothing was written)"
         ) from None
-    except OSError as exc:
-        raise CliError(f"--out: cannot create {out}: {exc.strerror}") from None
     for name in files:
         print(out / name)
     print(render_plan_text(plan).splitlines()[0], file=sys.stderr)

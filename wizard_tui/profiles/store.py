@@ -109,28 +109,44 @@ def save_profile(
     return fingerprint_bytes(data)
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    folder = path.parent if str(path.parent) else Path(".")
-    try:
-        mode = path.stat().st_mode & 0o777
-    except FileNotFoundError:
-        # mkstemp creates 0600; a new file gets the usual 0666 less the umask.
-        umask = os.umask(0)
-        os.umask(umask)
-        mode = 0o666 & ~umask
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+def _umask() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
+
+
+def _write_temp(target: Path, data: bytes, mode: int) -> str:
+    """`data` in a new temporary file beside `target`, flushed and fsynced,
+    with `mode`; its name. Nothing is left behind when it fails."""
+    folder = target.parent if str(target.parent) else Path(".")
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(tmp_name, mode)
+        os.chmod(tmp, mode)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    return tmp
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    try:
+        mode = path.stat().st_mode & 0o777
+    except FileNotFoundError:
+        # mkstemp creates 0600; a new file gets the usual 0666 less the umask.
+        mode = 0o666 & ~_umask()
+    tmp_name = _write_temp(path, data, mode)
+    try:
         os.replace(tmp_name, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp_name)
         raise
-    _fsync_dir(folder)
+    _fsync_dir(path.parent if str(path.parent) else Path("."))
 
 
 class FileSetError(OSError):
@@ -170,17 +186,7 @@ def write_file_set(folder: Path, files: dict[str, tuple[bytes, int]]) -> list[Pa
             if target.is_file() and target.read_bytes() == data:
                 continue  # already as it would be written: no .bak, no rename
         try:
-            fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
-        except OSError as exc:
-            discard()
-            raise FileSetError(target, exc.strerror or str(exc)) from None
-        staged.append((target, tmp))
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.chmod(tmp, mode)
+            staged.append((target, _write_temp(target, data, mode)))
         except OSError as exc:
             discard()
             raise FileSetError(target, exc.strerror or str(exc)) from None
@@ -210,6 +216,27 @@ def write_file_set(folder: Path, files: dict[str, tuple[bytes, int]]) -> list[Pa
         raise FileSetError(staged_left[0][0], exc.strerror or str(exc)) from None
     _fsync_dir(folder)
     return replaced
+
+
+def write_launch_files(folder: Path, files: dict[str, str]) -> list[Path]:
+    """Write launch files (name -> text) into `folder`, creating it, all or
+    nothing (`write_file_set`); ``.sh`` files are executable. Returns the
+    files replaced, each kept as ``<name>.bak``; raises `FileSetError`."""
+    if folder.exists() and not folder.is_dir():
+        raise FileSetError(folder, "is a file; give a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise FileSetError(folder, exc.strerror or str(exc)) from None
+    umask = _umask()
+    blobs = {
+        Path(name).name: (
+            text.encode("utf-8"),
+            (0o777 if name.endswith(".sh") else 0o666) & ~umask,
+        )
+        for name, text in files.items()
+    }
+    return write_file_set(folder, blobs)
 
 
 def _fsync_dir(folder: Path) -> None:

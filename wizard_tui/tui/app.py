@@ -14,7 +14,6 @@ import asyncio
 import difflib
 import functools
 import logging
-import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -660,34 +659,14 @@ class WizardApp(App[None]):
     def write_files(self, folder: Path, files: dict[str, str]) -> None:
         """Write the launch files all or nothing, keeping a .bak of each file
         replaced (the same writer as `vllm-wizard generate`)."""
-        from wizard_tui.profiles.store import FileSetError, write_file_set
+        from wizard_tui.profiles.store import FileSetError, write_launch_files
 
-        umask = os.umask(0)
-        os.umask(umask)
-        blobs = {
-            Path(name).name: (
-                content.encode("utf-8"),
-                (0o777 if name.endswith(".sh") else 0o666) & ~umask,
-            )
-            for name, content in files.items()
-        }
         try:
-            if folder.exists() and not folder.is_dir():
-                raise FileSetError(folder, "is a file; give a folder")
-            folder.mkdir(parents=True, exist_ok=True)
-            replaced = write_file_set(folder, blobs)
+            replaced = write_launch_files(folder, files)
         except FileSetError as exc:
             self.from_worker(
                 self.notify,
                 f"{exc.path}: {exc.reason} (nothing was written)",
-                title="not written",
-                severity="error",
-            )
-            return
-        except OSError as exc:
-            self.from_worker(
-                self.notify,
-                f"{folder}: {exc.strerror or exc}",
                 title="not written",
                 severity="error",
             )
