@@ -411,3 +411,31 @@ def test_compilation_config_as_034_takes_it(value: object, written: str | None) 
         )
     else:
         assert argv[argv.index("--compilation-config") + 1] == written
+
+
+def test_data_parallel_beyond_a_node_becomes_replicas() -> None:
+    # DP 2 x TP 8 = 16 GPUs on nodes of 8: no pod can ask for 16; two pods of
+    # 8, one engine each, behind the one Service.
+    profile = make_profile(
+        model={"id": "meta-llama/Llama-3.1-70B-Instruct"},
+        hardware={"gpu_name": "H100", "gpus": 16, "gpus_per_node": 8, "tp_size": 8},
+        outputs={"vllm_args": {"data_parallel_size": 2}},
+    )
+    plan = make_plan(tp_size=8, data_parallel_size=2)
+    deployment, _service = yaml.safe_load_all(
+        build_files(profile, plan, ["k8s"])["k8s.yaml"]
+    )
+    assert deployment["spec"]["replicas"] == 2
+    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    assert container["resources"]["limits"]["nvidia.com/gpu"] == 8
+    assert "--data-parallel-size" not in container["args"]
+    # With expert parallelism the ranks are one engine: not split into pods.
+    ep = profile.model_copy(
+        update={"outputs": profile.outputs.model_copy(
+            update={"vllm_args": {"data_parallel_size": 2, "enable_expert_parallel": True}}
+        )}
+    )  # fmt: skip
+    deployment, _service = yaml.safe_load_all(
+        build_files(ep, plan, ["k8s"])["k8s.yaml"]
+    )
+    assert deployment["spec"]["replicas"] == 1

@@ -421,17 +421,49 @@ def _service(name: str, port: int, selector: dict[str, str]) -> dict[str, Any]:
     }
 
 
+def dp_as_replicas(serve: ServeCommand) -> bool:
+    """Data parallel replicas that cannot share one node become pods of their
+    own behind the Service, each a TP x PP engine (no pod could ask for all
+    DP x TP x PP GPUs). With expert parallelism the replicas are one engine
+    and must not be split: vLLM's multi-node data-parallel launch is needed."""
+    return (
+        serve.dp > 1
+        and serve.gpus > serve.gpus_per_node
+        and "--enable-expert-parallel" not in serve.args
+    )
+
+
+def _without_dp(args: tuple[str, ...]) -> list[str]:
+    out: list[str] = []
+    skip = False
+    for word in args:
+        if skip:
+            skip = False
+        elif word == "--data-parallel-size":
+            skip = True
+        elif not word.startswith("--data-parallel-size="):
+            out.append(word)
+    return out
+
+
 def k8s_single_docs(serve: ServeCommand, model_id: str) -> list[dict[str, Any]]:
-    """A Deployment and a Service for a plan on one node."""
+    """A Deployment and a Service for a plan on one node (or DP replicas of
+    one node each, `dp_as_replicas`)."""
     name = app_name(model_id)
     labels = {"app": name}
+    replicas = dp_as_replicas(serve)
+    args = _without_dp(serve.args) if replicas else list(serve.args)
     container = {
         "name": "vllm",
         "image": image_name(serve),
-        "args": [_dollars(w) for w in (serve.model, *serve.args)],
+        "args": [_dollars(w) for w in (serve.model, *args)],
         "env": [_hf_token_env()],
         "ports": [{"containerPort": serve.port, "name": "http"}],
-        "resources": {"limits": {"nvidia.com/gpu": serve.gpus}},
+        "resources": {
+            "limits": {
+                "nvidia.com/gpu": serve.tp * serve.pp if replicas else serve.gpus
+            }
+        },
         "volumeMounts": _mounts(),
         "readinessProbe": _probe(serve.port, 60),
         "livenessProbe": _probe(serve.port, 600),
@@ -441,7 +473,7 @@ def k8s_single_docs(serve: ServeCommand, model_id: str) -> list[dict[str, Any]]:
         "kind": "Deployment",
         "metadata": {"name": name, "labels": labels},
         "spec": {
-            "replicas": 1,
+            "replicas": serve.dp if replicas else 1,
             "selector": {"matchLabels": labels},
             "template": {
                 "metadata": {"labels": labels},
@@ -557,6 +589,12 @@ def k8s_text(serve: ServeCommand, model_id: str) -> str:
         )
         docs = k8s_multi_docs(serve, model_id)
     else:
+        if dp_as_replicas(serve):
+            lines.append(
+                f"# DP {serve.dp} x TP {serve.tp} x PP {serve.pp} GPUs do not fit a "
+                f"node of {serve.gpus_per_node}: {serve.dp} pods of "
+                f"{serve.tp * serve.pp} GPU(s), one engine each, behind the Service."
+            )
         docs = k8s_single_docs(serve, model_id)
     if serve.local_model:
         lines.append(
