@@ -273,3 +273,61 @@ def test_plan_json_has_the_contract_keys(path: Path) -> None:
     for name in ("itl_ms", "ttft_ms", "decode_tok_s_per_seq", "decode_tok_s_total",
                  "prefill_tok_s"):  # fmt: skip
         assert data["speed"][name] == sorted(data["speed"][name])
+
+
+def test_exit_code_survives_a_reader_that_goes_away(tmp_path: Path) -> None:
+    # `plan ... | true`: the reader closes the pipe; the exit code must still
+    # say "does not fit" (1) or "no plan" (2), never 0.
+    def piped(*args: str) -> int:
+        script = (
+            f"{sys.executable} -m wizard_tui.cli {' '.join(args)} 2>&1 | true; "
+            "exit ${PIPESTATUS[0]}"
+        )
+        return subprocess.run(["bash", "-c", script], timeout=120).returncode
+
+    profile = str(BUNDLED_L4)
+    assert (
+        piped(
+            "plan", "--profile", profile, "--model", "meta-llama/Llama-3.1-70B-Instruct"
+        )
+        == 1
+    )
+    assert piped("plan", "--profile", profile, "--gpus", "0") == 2
+    assert piped("plan", "--profile", profile, "--json") == 0
+
+
+@pytest.mark.parametrize(
+    "key", ["HF_TOKEN", "API_KEY", "apiKey", "access_token", "ssl_keyfile_password"]
+)
+def test_secrets_under_any_spelling_are_never_written_or_echoed(
+    tmp_path: Path, key: str
+) -> None:
+    text = BUNDLED_L4.read_text().replace(
+        "vllm_args: {}", f"vllm_args:\n    {key}: s3cr3tVALUE"
+    )
+    path = tmp_path / "p.yaml"
+    path.write_text(text)
+    out = tmp_path / "o"
+    result = run_cli(
+        "generate", "--profile", str(path), "--emit", "command,docker,compose,k8s,profile,json",
+        "--out", str(out),
+    )  # fmt: skip
+    assert result.returncode == 0
+    assert "s3cr3tVALUE" not in result.stdout + result.stderr
+    assert not any("s3cr3tVALUE" in f.read_text() for f in out.iterdir())
+    assert "s3cr3tVALUE" not in run_cli("plan", "--profile", str(path), "--json").stdout
+
+
+def test_a_folder_in_the_way_of_a_backup_writes_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "o"
+    out.mkdir()
+    (out / "serve_command.sh").write_text("# mine\n")
+    (out / "serve_command.sh.bak").mkdir()
+    result = run_cli(
+        "generate", "--profile", str(BUNDLED_L4), "--emit", "command", "--out", str(out)
+    )
+    assert (
+        result.returncode == 2
+        and "serve_command.sh.bak: is in the way" in result.stderr
+    )
+    assert (out / "serve_command.sh").read_text() == "# mine\n"

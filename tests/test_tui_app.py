@@ -640,3 +640,22 @@ async def test_save_as_into_an_existing_folder(tui_env: Path) -> None:
         # Into the folder under the offered name, not a sibling "team.yaml".
         assert (folder / L4_PROFILE).is_file()
         assert not (tui_env / "team.yaml").exists()
+
+
+async def test_review_refuses_files_of_an_older_profile(tui_env: Path) -> None:
+    # A model id that does not resolve leaves the last plan (for the old
+    # model) on screen: its launch files must not be copied as the new one's.
+    app = WizardApp(Path("profiles") / L4_PROFILE)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await type_into(pilot, "model-id", "foo/bar")
+        await pilot.press("f6")
+        await settle(pilot)
+        report = str(app.wizard.query_one("#review-plan").render())
+        assert report.startswith("stale: ")
+        copied: list[str] = []
+        app.copy_to_clipboard = copied.append  # type: ignore[method-assign]
+        await pilot.press("c")
+        await pilot.pause()
+        assert copied == []
+        assert any(n.startswith("not copied: ") for n in notices(app))

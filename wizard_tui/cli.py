@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -37,12 +38,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.handler(args))
     except CliError as exc:
-        print(f"vllm-wizard: {exc}", file=sys.stderr)
+        _err(f"vllm-wizard: {exc}")
         return EXIT_NO_PLAN
     except KeyboardInterrupt:
         return 130
+
+
+def _write(stream: Any, text: str) -> None:
+    """Write to stdout/stderr; a reader that went away (`| head`, `| true`)
+    loses the rest of the text, never the exit code."""
+    try:
+        stream.write(text)
+        stream.flush()
     except BrokenPipeError:
-        return 0
+        # Point the stream at /dev/null so Python's own flush at exit does not
+        # fail again (the way Python's documentation handles SIGPIPE).
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stream.fileno())
+        os.close(devnull)
+
+
+def _out(text: str) -> None:
+    _write(sys.stdout, text)
+
+
+def _err(line: str) -> None:
+    _write(sys.stderr, line + "\n")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -194,9 +215,9 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     if extra:
         plan = plan.model_copy(update={"warnings": [*plan.warnings, *extra]})
     if args.json:
-        sys.stdout.write(json.dumps(plan.model_dump(mode="json"), indent=2) + "\n")
+        _out(json.dumps(plan.model_dump(mode="json"), indent=2) + "\n")
     else:
-        sys.stdout.write(render_plan_text(plan))
+        _out(render_plan_text(plan))
     return EXIT_FITS if plan.fits else EXIT_DOES_NOT_FIT
 
 
@@ -241,8 +262,8 @@ def _cmd_generate(args: argparse.Namespace) -> int:
         # e.g. --emit ray for a one-node plan: the warnings say why; the
         # folder is not created for nothing.
         for warning in dict.fromkeys([*plan.warnings, *left_out]):
-            print(f"warning: {warning}", file=sys.stderr)
-        print(f"note: nothing to write for --emit {','.join(emit)}", file=sys.stderr)
+            _err(f"warning: {warning}")
+        _err(f"note: nothing to write for --emit {','.join(emit)}")
         return EXIT_FITS if plan.fits else EXIT_DOES_NOT_FIT
     try:
         replaced = write_launch_files(out, files)
@@ -251,14 +272,12 @@ def _cmd_generate(args: argparse.Namespace) -> int:
             f"--out: cannot write {exc.path}: {exc.reason} (nothing was written)"
         ) from None
     for name in files:
-        print(out / name)
-    print(render_plan_text(plan).splitlines()[0], file=sys.stderr)
+        _out(f"{out / name}\n")
+    _err(render_plan_text(plan).splitlines()[0])
     for path in replaced:
-        print(
-            f"note: replaced {path} (the previous file is {path}.bak)", file=sys.stderr
-        )
+        _err(f"note: replaced {path} (the previous file is {path}.bak)")
     for warning in dict.fromkeys([*plan.warnings, *left_out]):
-        print(f"warning: {warning}", file=sys.stderr)
+        _err(f"warning: {warning}")
     return EXIT_FITS if plan.fits else EXIT_DOES_NOT_FIT
 
 
@@ -266,7 +285,7 @@ def _cmd_detect(args: argparse.Namespace) -> int:
     from wizard_tui.catalog.detect import detect_gpus, render_detect
 
     result = detect_gpus(timeout=args.timeout)
-    sys.stdout.write(render_detect(result, as_json=args.json).rstrip("\n") + "\n")
+    _out(render_detect(result, as_json=args.json).rstrip("\n") + "\n")
     return 0
 
 
@@ -276,7 +295,7 @@ def _cmd_schema(args: argparse.Namespace) -> int:
     schema = Profile.model_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "vllm-wizard-tui profile"
-    sys.stdout.write(json.dumps(schema, indent=2) + "\n")
+    _out(json.dumps(schema, indent=2) + "\n")
     return 0
 
 

@@ -87,10 +87,21 @@ _SECRETS = {
 }
 
 
+_SECRET_NAME = re.compile(
+    r"(token|api_?key|password|secret|credential)$|password|secret"
+)
+"""Key names that hold a secret whatever their spelling (HF_TOKEN, apiKey,
+access_token, ssl_keyfile_password ...); no `vllm serve` flag but --api-key
+and --hf-token ends like this (allow_credentials and ssl_keyfile do not)."""
+
+
 def is_secret(name: str, value: object) -> bool:
     """A vllm_args entry holding a secret (``hf_token: true`` only says "use
     the stored token" and is not one)."""
-    return name in _SECRETS and value is not True
+    if value is True:
+        return False
+    key = name.lower().replace("-", "_").lstrip("_")
+    return key in _SECRETS or bool(_SECRET_NAME.search(key))
 
 
 def without_secrets(profile: Profile) -> Profile:
@@ -294,7 +305,8 @@ def build_serve(profile: Profile, plan: PlanResponse | None) -> ServeCommand:
         if is_secret(name, value):
             warnings.append(
                 f"{where} left out: a secret is never written into a "
-                f"launch file or the profile.yaml beside them; {_SECRETS[name]}"
+                "launch file or the profile.yaml beside them; "
+                + _SECRETS.get(name, "pass it to the server in its environment")
             )
             continue
         if name == "compilation_config" and version >= (0, 34, 0):

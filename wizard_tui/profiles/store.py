@@ -182,6 +182,12 @@ def write_file_set(folder: Path, files: dict[str, tuple[bytes, int]]) -> list[Pa
         if target.is_dir() or (target.exists() and not target.is_file()):
             discard()
             raise FileSetError(target, "is in the way (not a regular file)")
+        backup = target.with_name(target.name + ".bak")
+        if target.exists() and backup.exists() and not backup.is_file():
+            discard()
+            raise FileSetError(
+                backup, "is in the way of the backup (not a regular file)"
+            )
         with contextlib.suppress(OSError):
             if target.is_file() and target.read_bytes() == data:
                 continue  # already as it would be written: no .bak, no rename

@@ -301,31 +301,36 @@ class WizardApp(App[None]):
             hardware.show_gpu(outcome.gpu)
         self._show_outcome()
 
-    def _invalid_reason(self) -> str | None:
-        """'<field> on <step> is invalid' for the first invalid field, if any."""
+    def _stale_reason(self) -> str | None:
+        """Why the plan shown is not the current profile's: the first invalid
+        field ('<field> on <step> is invalid'), or the newer profile's problem
+        (a model id that does not resolve), or a plan still being made."""
         for step_id, errors in self.invalid.items():
             field = next(iter(errors))
             return f"{_label(field)} on {_title(step_id)} is invalid"
+        outcome = self.outcome
+        if outcome is not None and outcome.plan is not None:
+            if outcome.profile != self.profile:
+                return outcome.problem or "re-planning..."
         return None
 
     def _show_outcome(self) -> None:
         panel = self.wizard.query_one(FitPanel)
         outcome = self.outcome
-        stale = self._invalid_reason()
+        stale = self._stale_reason()
         if outcome is None:
             panel.show(None, None, stale=stale, problem=None)
         else:
-            problem = outcome.problem
-            if outcome.plan is not None and outcome.profile != self.profile:
-                stale = stale or problem or "re-planning..."
-            panel.show(outcome.plan, outcome.profile, stale=stale, problem=problem)
+            panel.show(
+                outcome.plan, outcome.profile, stale=stale, problem=outcome.problem
+            )
         if self.step == "review":
             self._show_review()
 
     def _show_review(self) -> None:
         outcome = self.outcome
         review = self.wizard.query_one(ReviewStep)
-        review.stale = self._invalid_reason()
+        review.stale = self._stale_reason()
         if outcome is None:
             review.show_plan(self.profile, None, "planning...")
         else:
