@@ -309,9 +309,8 @@ class WizardApp(App[None]):
             field = next(iter(errors))
             return f"{_label(field)} on {_title(step_id)} is invalid"
         outcome = self.outcome
-        if outcome is not None and outcome.plan is not None:
-            if outcome.profile != self.profile:
-                return outcome.problem or "re-planning..."
+        if outcome and outcome.plan is not None and outcome.profile != self.profile:
+            return outcome.problem or "re-planning..."
         return None
 
     def _show_outcome(self) -> None:
