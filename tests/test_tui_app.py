@@ -659,3 +659,17 @@ async def test_review_refuses_files_of_an_older_profile(tui_env: Path) -> None:
         await pilot.pause()
         assert copied == []
         assert any(n.startswith("not copied: ") for n in notices(app))
+
+
+async def test_unknown_gpu_is_said_on_the_hardware_step(tui_env: Path) -> None:
+    app = WizardApp(Path("profiles") / L4_PROFILE)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f3")
+        await type_into(pilot, "gpu-name", "banana")
+        facts = str(app.wizard.query_one("#gpu-facts").render())
+        assert facts.startswith("GPU: hardware.gpu_name: unknown GPU")
+        await type_into(pilot, "gpu-name", "L4")
+        assert str(app.wizard.query_one("#gpu-facts").render()).startswith(
+            "L4: 22.1 GiB"
+        )

@@ -298,7 +298,11 @@ class WizardApp(App[None]):
         model = self.wizard.query_one(ModelStep)
         model.show_arch(outcome.model, outcome.problem if not outcome.model else None)
         for hardware in self.wizard.query(HardwareStep):
-            hardware.show_gpu(outcome.gpu)
+            gpu_problem = outcome.problem or ""
+            hardware.show_gpu(
+                outcome.gpu,
+                gpu_problem if gpu_problem.startswith("hardware.") else None,
+            )
         self._show_outcome()
 
     def _stale_reason(self) -> str | None:

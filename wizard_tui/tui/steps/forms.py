@@ -108,17 +108,21 @@ class HardwareStep(StepForm):
         yield Static("", id="gpu-facts", classes="facts")
 
     gpu: GpuSpec | None = None
+    gpu_problem: str | None = None
     gpu_names: list[str] = []
 
     def on_mount(self) -> None:
-        self.show_gpu(self.gpu)
+        self.show_gpu(self.gpu, self.gpu_problem)
         self.set_suggestions(self.gpu_names)
 
-    def show_gpu(self, gpu: GpuSpec | None) -> None:
-        """Show the resolved GPU's facts (kept until the step is mounted)."""
+    def show_gpu(self, gpu: GpuSpec | None, problem: str | None = None) -> None:
+        """Show the resolved GPU's facts, or why the GPU did not resolve (kept
+        until the step is mounted)."""
         self.gpu = gpu
+        self.gpu_problem = problem
+        text = f"GPU: {problem}" if gpu is None and problem else describe_gpu(gpu)
         for facts in self.query("#gpu-facts").results(Static):
-            facts.update(describe_gpu(gpu))
+            facts.update(text)
 
     def set_suggestions(self, names: list[str]) -> None:
         """Complete GPU names from `names` (kept until the step is mounted)."""
