@@ -249,8 +249,6 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise CliError(f"{args.profile}: {exc}") from None
     out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise CliError(f"--out: {out} is a file; give a folder")
     source = Path(args.profile).resolve()
     for name in files:
         if (out / name).resolve() == source:

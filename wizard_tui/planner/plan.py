@@ -1004,10 +1004,13 @@ def _what_ifs_of(
         gain = (fit - fit_now) if level == 1 else (t.tokens - o.tokens)
         # When the workload fits, a gain under 5% of the KV cache is noise.
         least = 0.05 * o.tokens if level == 2 else 0
-        if t_level < level or (t_level == level and (gain <= 0 or gain < least)):
+        # When vLLM does not start, only what makes it start helps.
+        if (
+            t_level == 0
+            or t_level < level
+            or (t_level == level and (gain <= 0 or gain < least))
+        ):
             continue
-        if t_level == 0:
-            continue  # when vLLM does not start, only what makes it start helps
         scored.append(((-t_level, -gain), label, t, fit))
     # Idle GPUs: D replicas of TP x PP serve D times the requests (the KV
     # cache of each replica is unchanged).
@@ -1023,7 +1026,7 @@ def _what_ifs_of(
     out = []
     before = f"KV cache {o.tokens:,} -> "
     after = f" max concurrency {o.concurrency:.2f}x -> "
-    for (neg_level, _), label, t, fit in scored[:3]:
+    for _, label, t, fit in scored[:3]:
         held = (
             f", the workload's {wanted} requests fit"
             if fit >= wanted
@@ -1038,9 +1041,9 @@ def _what_ifs_of(
             out.append(_build(WhatIf, change=label, effect=effect))
             continue
         pct = f" ({(t.tokens - o.tokens) / o.tokens:+.0%})" if o.tokens else ""
-        verdict = "starts" + held if neg_level < 0 else "still does not start"
         effect = (
-            f"{before}{t.tokens:,} tokens{pct},{after}{t.concurrency:.2f}x; {verdict}"
+            f"{before}{t.tokens:,} tokens{pct},{after}{t.concurrency:.2f}x; "
+            f"starts{held}"
         )
         out.append(_build(WhatIf, change=label, effect=effect))
     return tuple(out)
@@ -1257,13 +1260,13 @@ def plan(req: PlanRequest) -> PlanResponse:
     validity = _validity(req, era, k, warnings, notes)
     blockers = validity + outcome.blockers
     starts = not blockers
-    # A refusal that no length cures (an invalid TP, a dtype the GPU lacks)
-    # leaves no max_model_len that would start.
-    fit_len = (
-        0
-        if any("max_model_len" not in b for b in validity)
-        else _max_len_fit(ctx, outcome)
+    # A refusal that no length cures (an invalid TP, a dtype the GPU lacks:
+    # one that holds even at a length of 1) leaves no max_model_len that
+    # would start.
+    cured_by_length = not validity or not _validity(
+        req, era, k._replace(max_model_len=1), [], []
     )
+    fit_len = _max_len_fit(ctx, outcome) if cured_by_length else 0
     util_needed = _util_needed(ctx, outcome)
     suggested = None
     if era.version[:2] >= (0, 10):
