@@ -401,23 +401,16 @@ class WizardApp(App[None]):
         dirs = profile_dirs(self.extra_dirs)
         paths = list_profiles(dirs)
         missing = [d for d in self.extra_dirs if not d.is_dir()]
-        current = self.path.resolve() if self.path else None
-        if current is not None:
-            # Highlight the open profile, whichever spelling of its path.
-            current = next((p for p in paths if p.resolve() == current), None)
-        self.from_worker(self._scanned, paths, dirs, current, missing)
+        self.from_worker(self._scanned, paths, dirs, missing)
 
     def _scanned(
-        self,
-        paths: list[Path],
-        dirs: list[Path],
-        current: Path | None,
-        missing: list[Path],
+        self, paths: list[Path], dirs: list[Path], missing: list[Path]
     ) -> None:
-        first_scan = not self.profile_paths and not self._missing_told
         self.profile_paths = paths
-        self.wizard.query_one(Sidebar).show_profiles(paths, dirs, current, missing)
-        if missing and first_scan:
+        sidebar = self.wizard.query_one(Sidebar)
+        sidebar.show_profiles(paths, dirs, missing)
+        sidebar.highlight(self.path)
+        if missing and not self._missing_told:
             self._missing_told = True
             self.notify(
                 ", ".join(str(d) for d in missing),

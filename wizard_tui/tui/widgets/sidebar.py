@@ -40,14 +40,10 @@ class Sidebar(Vertical):
         yield Button("Diff  ^d", id="diff", compact=True)
 
     def show_profiles(
-        self,
-        paths: list[Path],
-        dirs: list[Path],
-        current: Path | None = None,
-        missing: list[Path] | None = None,
+        self, paths: list[Path], dirs: list[Path], missing: list[Path] | None = None
     ) -> None:
-        """Replace the list with `paths` (found in `dirs`), the `current`
-        profile highlighted; `missing` are folders asked for that do not exist."""
+        """Replace the list with `paths` (found in `dirs`); `missing` are
+        folders asked for that do not exist."""
         listing = self.query_one("#profile-list", ListView)
         listing.clear()
         stems = [path.stem for path in paths]
@@ -59,7 +55,7 @@ class Sidebar(Vertical):
             for path in paths
         )
         if paths:
-            listing.index = paths.index(current) if current in paths else 0
+            listing.index = 0
         lines = [f"not found: {d}" for d in missing or ()]
         if not paths:
             shown = ", ".join(str(d) for d in dirs) or "(none)"
